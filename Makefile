@@ -1,0 +1,30 @@
+# Atrium. `make run` starts the demo; `make test` runs the whole suite.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/atrium
+
+.PHONY: help run build generate test test-short lint fmt bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/atrium
+	$(GO) build -o $(BIN) ./cmd/atrium
+
+run: build ## demo: private PostgreSQL under .data/, migrations, demo data, http://localhost:8080
+	./$(BIN) dev
+
+generate: ## regenerate templ components (templ pinned in go.mod)
+	$(GO) tool templ generate
+
+test: ## the whole suite on one private PostgreSQL, browser tests included
+	$(GO) run ./cmd/testdb -- $(GO) test -count=1 ./...
+
+lint: ## gofmt, go vet, and generated files in step with their sources
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+	$(GO) tool templ generate >/dev/null && git diff --exit-code -- '*_templ.go'
+
+clean: ## remove build output and the demo database
+	rm -rf bin .data

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atrium-dev/atrium/handlers"
+	"github.com/atrium-dev/atrium/handlers/mw"
+)
+
+// config is everything read from the environment. Every variable is listed
+// in README.md with its default.
+type config struct {
+	Addr           string // ADDR
+	MetricsAddr    string // METRICS_ADDR
+	DatabaseURL    string // DATABASE_URL
+	MigrationURL   string // MIGRATION_DATABASE_URL
+	DataDir        string // DATA_DIR (dev only)
+	LogFormat      string // LOG_FORMAT: text or json
+	LogLevel       slog.Level
+	MaxConns       int32 // DB_MAX_CONNS
+	ShutdownPeriod time.Duration
+	Web            handlers.Config
+}
+
+// loadConfig reads the environment; dev selects the defaults of `make run`.
+func loadConfig(dev bool) (config, error) {
+	c := config{
+		Addr:         env("ADDR", ":8080"),
+		MetricsAddr:  os.Getenv("METRICS_ADDR"),
+		DatabaseURL:  os.Getenv("DATABASE_URL"),
+		MigrationURL: os.Getenv("MIGRATION_DATABASE_URL"),
+		DataDir:      env("DATA_DIR", ".data"),
+		LogFormat:    env("LOG_FORMAT", map[bool]string{true: "text", false: "json"}[dev]),
+		Web: handlers.Config{
+			Dev:       dev || os.Getenv("DEV") == "true",
+			BodyLimit: env("BODY_LIMIT", "1M"),
+		},
+	}
+	var errs []string
+	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, "LOG_LEVEL: use debug, info, warn or error")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, "LOG_FORMAT: use text or json")
+	}
+	dur := func(name, def string) time.Duration {
+		d, err := time.ParseDuration(env(name, def))
+		if err != nil || d <= 0 {
+			errs = append(errs, name+": use a duration such as 30m or 12h")
+		}
+		return d
+	}
+	c.Web.SessionIdleTimeout = dur("SESSION_IDLE_TIMEOUT", "2h")
+	c.Web.SessionLifetime = dur("SESSION_LIFETIME", "24h")
+	c.ShutdownPeriod = dur("SHUTDOWN_TIMEOUT", "15s")
+	if n, err := strconv.Atoi(env("DB_MAX_CONNS", "16")); err != nil || n < 1 {
+		errs = append(errs, "DB_MAX_CONNS: use a positive number")
+	} else {
+		c.MaxConns = int32(n)
+	}
+	for _, s := range strings.FieldsFunc(os.Getenv("TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			errs = append(errs, "TRUSTED_PROXIES: "+s+" is not a CIDR such as 10.0.0.0/8")
+			continue
+		}
+		c.Web.TrustedProxies = append(c.Web.TrustedProxies, n)
+	}
+	c.Web.ServeMetrics = c.MetricsAddr == ""
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// newLogger builds the process logger: JSON in production, readable text in
+// dev, with the request's ids added to every line by mw.ContextHandler.
+func newLogger(c config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	var h slog.Handler
+	if c.LogFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	} else {
+		h = slog.NewTextHandler(os.Stderr, opts)
+	}
+	return slog.New(mw.ContextHandler{Handler: h})
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/atrium-dev/atrium/handlers"
+	"github.com/atrium-dev/atrium/store"
+)
+
+// runServe handles "atrium serve": the production entry point. It expects a
+// migrated database (atrium migrate up) reachable as the app role.
+func runServe(ctx context.Context, args []string) error {
+	cfg, err := loadConfig(false)
+	if err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is not set: point it at the app role (see README), or use `make run` for a local demo")
+	}
+	log := newLogger(cfg)
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: cfg.MaxConns})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return serve(ctx, cfg, log, db, nil)
+}
+
+// serve runs the web server until ctx is cancelled, then drains in-flight
+// requests for up to cfg.ShutdownPeriod. ready, if set, is called once the
+// listener is open.
+func serve(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, ready func(addr string)) error {
+	if err := db.CheckIsolation(ctx); err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	app := handlers.New(handlers.Deps{Config: cfg.Web, DB: db, Log: log, Registry: reg})
+
+	srv := &http.Server{
+		Handler:           app,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	servers := []*http.Server{srv}
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ln) }()
+
+	if cfg.MetricsAddr != "" {
+		msrv := &http.Server{Addr: cfg.MetricsAddr, Handler: app.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, msrv)
+		go func() { errc <- msrv.ListenAndServe() }()
+		log.Info("metrics listening", "addr", cfg.MetricsAddr)
+	}
+	go purgeSessions(ctx, log, db)
+	log.Info("listening", "addr", ln.Addr().String())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", cfg.ShutdownPeriod)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownPeriod)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.Shutdown(sctx); err != nil {
+			log.Error("shutdown", "err", err)
+		}
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// purgeSessions deletes expired sessions every ten minutes.
+func purgeSessions(ctx context.Context, log *slog.Logger, db *store.DB) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := db.PurgeExpiredSessions(ctx); err != nil {
+				log.Error("purge expired sessions", "err", err)
+			} else if n > 0 {
+				log.Info("purged expired sessions", "count", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,148 @@
+// Package console serves the operator console: operators log in with their
+// own accounts and sessions, apart from every tenant, and see the fleet.
+package console
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+
+	"github.com/atrium-dev/atrium"
+	"github.com/atrium-dev/atrium/handlers/auth"
+	"github.com/atrium-dev/atrium/handlers/auth/password"
+	"github.com/atrium-dev/atrium/handlers/mw"
+	"github.com/atrium-dev/atrium/handlers/web"
+	"github.com/atrium-dev/atrium/store"
+	"github.com/atrium-dev/atrium/views"
+	consoleviews "github.com/atrium-dev/atrium/views/console"
+)
+
+// Handler serves the console.
+type Handler struct {
+	db       *store.DB
+	hasher   *password.Hasher
+	sm       *scs.SessionManager
+	log      *slog.Logger
+	throttle *auth.Throttle
+}
+
+// New returns the console handlers.
+func New(db *store.DB, hasher *password.Hasher, sm *scs.SessionManager, log *slog.Logger) *Handler {
+	return &Handler{db: db, hasher: hasher, sm: sm, log: log, throttle: auth.NewThrottle(db, "op", log)}
+}
+
+// ShowLogin handles "GET /console/login".
+func (h *Handler) ShowLogin(c echo.Context) error {
+	return web.Render(c, http.StatusOK, consoleviews.Login(web.NewPage(c, "Console login"), views.Form{}))
+}
+
+// Login handles "POST /console/login", throttled like tenant logins and
+// answering an unknown email and a wrong password alike.
+func (h *Handler) Login(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := views.Form{Values: web.FormValues(c, "email"), Errors: map[string]string{}}
+	email := auth.NormalizeEmail(f.Values["email"])
+	f.Values["email"] = email
+	pw := c.FormValue("password")
+	again := func(status int, msg string) error {
+		f.Message = msg
+		return web.Render(c, status, consoleviews.Login(web.NewPage(c, "Console login"), f))
+	}
+	if auth.ValidateEmail(email) != "" || pw == "" || len(pw) > 1024 {
+		return again(http.StatusUnauthorized, "Incorrect email or password.")
+	}
+	if msg, err := h.throttle.Blocked(c, email); err != nil || msg != "" {
+		if err != nil {
+			return err
+		}
+		return again(http.StatusTooManyRequests, msg)
+	}
+	var op *store.Operator
+	err := h.db.InSystem(ctx, func(tx *store.SysTx) error {
+		var err error
+		op, err = tx.FindOperatorByEmail(ctx, email)
+		return err
+	})
+	if err != nil && atrium.ErrorCode(err) != atrium.ENOTFOUND {
+		return err
+	}
+	ok := false
+	if op == nil {
+		h.hasher.VerifyNothing(pw)
+	} else {
+		ok, _ = h.hasher.Verify(pw, op.PasswordHash)
+	}
+	if !ok {
+		if err := h.throttle.Fail(c, email); err != nil {
+			return err
+		}
+		return again(http.StatusUnauthorized, "Incorrect email or password.")
+	}
+	if err := h.throttle.Reset(c, email); err != nil {
+		return err
+	}
+	if err := h.sm.RenewToken(ctx); err != nil {
+		return err
+	}
+	h.sm.Put(ctx, mw.OperatorSessionKey, op.ID.String())
+	h.log.InfoContext(ctx, "operator logged in", "operator_id", op.ID)
+	return web.Redirect(c, "/console/")
+}
+
+// Logout handles "POST /console/logout".
+func (h *Handler) Logout(c echo.Context) error {
+	ctx := c.Request().Context()
+	if err := h.sm.RenewToken(ctx); err != nil {
+		return err
+	}
+	h.sm.Remove(ctx, mw.OperatorSessionKey)
+	web.Flash(c, views.FlashSuccess, "You have been logged out.")
+	return web.Redirect(c, "/console/login")
+}
+
+const tenantsPageSize = 50
+
+// ShowTenants handles "GET /console/": the organizations, newest first,
+// with search and pagination.
+func (h *Handler) ShowTenants(c echo.Context) error {
+	ctx := c.Request().Context()
+	q := strings.TrimSpace(c.QueryParam("q"))
+	if len(q) > 100 {
+		q = q[:100]
+	}
+	page, _ := strconv.Atoi(c.QueryParam("page"))
+	if page < 1 {
+		page = 1
+	}
+	l := consoleviews.TenantList{Query: q}
+	err := h.db.InSystem(ctx, func(tx *store.SysTx) error {
+		var err error
+		l.Tenants, l.Total, err = tx.FindTenants(ctx, store.TenantFilter{Query: q, Limit: tenantsPageSize, Offset: (page - 1) * tenantsPageSize})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	link := func(p int) string {
+		v := url.Values{"page": {strconv.Itoa(p)}}
+		if q != "" {
+			v.Set("q", q)
+		}
+		return "/console/?" + v.Encode()
+	}
+	if page > 1 {
+		l.PrevURL = link(page - 1)
+	}
+	if page*tenantsPageSize < l.Total {
+		l.NextURL = link(page + 1)
+	}
+	first := (page-1)*tenantsPageSize + 1
+	l.Summary = fmt.Sprintf("%d–%d of %d", first, first+len(l.Tenants)-1, l.Total)
+	return web.Render(c, http.StatusOK, consoleviews.Tenants(web.NewPage(c, "Organizations"), l))
+}

@@ -1,0 +1,92 @@
+package mw
+
+import (
+	"bytes"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+
+	"github.com/atrium-dev/atrium/handlers/web"
+)
+
+// Sessions loads the session of one namespace for the request and saves it
+// afterwards. path gives the cookie path for this request: /o/{slug}/ for a
+// tenant, so the browser only ever sends an organization's cookie to that
+// organization. The response is buffered until the session is saved, so a
+// failed save becomes an error page rather than a lost login.
+func Sessions(sm *scs.SessionManager, path func(c echo.Context) string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			var token string
+			if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
+				token = ck.Value
+			}
+			ctx, err := sm.Load(c.Request().Context(), token)
+			if err != nil {
+				return err
+			}
+			c.SetRequest(c.Request().WithContext(web.WithSession(ctx, sm)))
+
+			res := c.Response()
+			orig := res.Writer
+			buf := &bufferedWriter{ResponseWriter: orig}
+			res.Writer = buf
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+			res.Writer = orig
+
+			if err := saveSession(c, sm, path(c)); err != nil {
+				// Nothing has reached the client yet: answer with the error
+				// page instead of a response whose session was lost.
+				buf.reset()
+				res.Committed, res.Status, res.Size = false, http.StatusOK, 0
+				res.Writer = buf
+				c.Error(err)
+				res.Writer = orig
+			}
+			if buf.status == 0 {
+				buf.status = http.StatusOK
+			}
+			orig.WriteHeader(buf.status)
+			_, err = orig.Write(buf.body.Bytes())
+			return err
+		}
+	}
+}
+
+// saveSession commits a modified session and writes or clears its cookie.
+func saveSession(c echo.Context, sm *scs.SessionManager, path string) error {
+	ctx := c.Request().Context()
+	switch sm.Status(ctx) {
+	case scs.Modified:
+		token, expiry, err := sm.Commit(ctx)
+		if err != nil {
+			return err
+		}
+		web.SetSessionCookie(c, sm, path, token, expiry)
+	case scs.Destroyed:
+		web.SetSessionCookie(c, sm, path, "", time.Time{})
+	}
+	return nil
+}
+
+// bufferedWriter holds the status and body until the session is saved; the
+// header map is the real one, so cookies set afterwards still go out.
+type bufferedWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) { return b.body.Write(p) }
+
+func (b *bufferedWriter) reset() { b.status = 0; b.body.Reset() }

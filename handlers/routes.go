@@ -1,0 +1,116 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/atrium-dev/atrium/handlers/mw"
+	"github.com/atrium-dev/atrium/handlers/web"
+	authviews "github.com/atrium-dev/atrium/views/auth"
+)
+
+// routes mounts every URL of the application with its guards. Reading this
+// function tells who may call what.
+func (a *App) routes(e *echo.Echo) {
+	e.Use(
+		mw.RequestID(),
+		mw.AccessLog(a.log),
+		a.metrics.Middleware(),
+		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: a.logPanic}),
+		mw.SecureHeaders(!a.cfg.Dev),
+		middleware.BodyLimit(a.cfg.BodyLimit),
+		a.withAssets,
+		mw.CSRF(!a.cfg.Dev),
+	)
+
+	// Probes and metrics: no session, no tenant.
+	e.GET("/healthz", a.healthz)
+	e.GET("/readyz", a.readyz)
+	if a.cfg.ServeMetrics {
+		e.GET("/metrics", echo.WrapHandler(a.MetricsHandler()))
+	}
+	e.GET("/static/*", echo.WrapHandler(a.assets))
+
+	// Public pages: anyone.
+	e.GET("/", a.landing)
+	e.GET("/signup", a.auth.ShowSignup)
+	e.POST("/signup", a.auth.Signup)
+	login := e.Group("/login", mw.Sessions(a.loginSM, fixedPath("/login")))
+	login.GET("", a.auth.ShowLogin)
+	login.POST("", a.auth.Login)
+	login.POST("/choose", a.auth.Choose)
+
+	// One organization: the tenant comes from the path, the session is the
+	// tenant's own. /o/{slug} without the slash redirects, because the
+	// session cookie's path is /o/{slug}/.
+	e.GET("/o/:org", func(c echo.Context) error {
+		return c.Redirect(http.StatusMovedPermanently, "/o/"+c.Param("org")+"/")
+	})
+	org := e.Group("/o/:org", mw.ResolveTenant(a.db), mw.Sessions(a.tenantSM, mw.TenantCookiePath))
+	org.GET("/login", a.auth.ShowTenantLogin)
+	org.POST("/login", a.auth.TenantLogin)
+
+	// Members of that organization only.
+	member := org.Group("", mw.RequireUser(a.db))
+	member.GET("/", a.dashboard.Show)
+	member.GET("/members", a.dashboard.ShowMembers)
+	member.POST("/logout", a.auth.Logout)
+
+	// Operator console: its own session namespace and accounts.
+	con := e.Group("/console", mw.Sessions(a.opSM, fixedPath("/console")))
+	con.GET("/login", a.console.ShowLogin)
+	con.POST("/login", a.console.Login)
+	op := con.Group("", mw.RequireOperator(a.db))
+	op.GET("", a.console.ShowTenants)
+	op.GET("/", a.console.ShowTenants)
+	op.POST("/logout", a.console.Logout)
+}
+
+func fixedPath(p string) func(echo.Context) string {
+	return func(echo.Context) string { return p }
+}
+
+// withAssets makes the hashed static URLs available to page rendering.
+func (a *App) withAssets(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.SetRequest(c.Request().WithContext(web.WithAssets(c.Request().Context(), a.assets)))
+		return next(c)
+	}
+}
+
+// MetricsHandler serves the Prometheus registry; cmd/atrium mounts it on a
+// separate listener in production.
+func (a *App) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})
+}
+
+func (a *App) logPanic(c echo.Context, err error, stack []byte) error {
+	a.log.ErrorContext(c.Request().Context(), "panic", "err", err.Error(), "stack", string(stack))
+	return err
+}
+
+// landing handles "GET /".
+func (a *App) landing(c echo.Context) error {
+	return web.Render(c, http.StatusOK, authviews.Landing(web.NewPage(c, "")))
+}
+
+// healthz handles "GET /healthz": the process is up.
+func (a *App) healthz(c echo.Context) error {
+	return c.String(http.StatusOK, "ok\n")
+}
+
+// readyz handles "GET /readyz": the database answers.
+func (a *App) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := a.db.Ping(ctx); err != nil {
+		a.log.WarnContext(ctx, "not ready", "err", err.Error())
+		return c.String(http.StatusServiceUnavailable, "database unavailable\n")
+	}
+	return c.String(http.StatusOK, "ready\n")
+}

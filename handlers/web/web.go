@@ -1,0 +1,144 @@
+// Package web holds the small helpers every feature package shares: building
+// a views.Page for a request, rendering a templ component safely, flash
+// messages, form values, and the session of the current request.
+package web
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+
+	"github.com/atrium-dev/atrium"
+	"github.com/atrium-dev/atrium/static"
+	"github.com/atrium-dev/atrium/views"
+)
+
+type ctxKey int
+
+const (
+	sessionKey ctxKey = iota
+	assetsKey
+)
+
+// WithSession records which session manager serves this request (tenant,
+// console or login), so helpers such as Flash reach the right one.
+func WithSession(ctx context.Context, sm *scs.SessionManager) context.Context {
+	return context.WithValue(ctx, sessionKey, sm)
+}
+
+// Session returns the request's session manager, or nil on pages without one.
+func Session(ctx context.Context) *scs.SessionManager {
+	sm, _ := ctx.Value(sessionKey).(*scs.SessionManager)
+	return sm
+}
+
+// WithAssets makes the static assets reachable when building pages.
+func WithAssets(ctx context.Context, a *static.Assets) context.Context {
+	return context.WithValue(ctx, assetsKey, a)
+}
+
+// CSRFContextKey is where the CSRF middleware leaves the request's token.
+const CSRFContextKey = "csrf"
+
+// NewPage builds the Page for this request: CSRF token, pending flash
+// messages, and the tenant, user and operator the middleware resolved.
+func NewPage(c echo.Context, title string) views.Page {
+	ctx := c.Request().Context()
+	token, _ := c.Get(CSRFContextKey).(string)
+	a, _ := ctx.Value(assetsKey).(*static.Assets)
+	return views.Page{
+		Title:     title,
+		CSRF:      token,
+		Flashes:   popFlashes(ctx),
+		Tenant:    atrium.TenantFromContext(ctx),
+		User:      atrium.UserFromContext(ctx),
+		Operator:  atrium.OperatorFromContext(ctx),
+		RequestID: atrium.RequestIDFromContext(ctx),
+		Assets:    a,
+	}
+}
+
+// Render renders a component into a buffer first, so that a template error
+// becomes a clean error page instead of half a page.
+func Render(c echo.Context, status int, comp templ.Component) error {
+	var buf bytes.Buffer
+	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// Redirect answers a form post with 303 See Other, so the browser follows
+// with a GET (POST/redirect/GET).
+func Redirect(c echo.Context, url string) error {
+	return c.Redirect(http.StatusSeeOther, url)
+}
+
+const flashKey = "flash"
+
+// Flash queues a message for the next page of this session. Pages without a
+// session (the public signup form) cannot carry one; there it is dropped.
+func Flash(c echo.Context, kind, message string) {
+	ctx := c.Request().Context()
+	sm := Session(ctx)
+	if sm == nil {
+		return
+	}
+	list, _ := sm.Get(ctx, flashKey).([]string)
+	sm.Put(ctx, flashKey, append(list, kind+"\x00"+message))
+}
+
+func popFlashes(ctx context.Context) []views.Flash {
+	sm := Session(ctx)
+	if sm == nil || !sm.Exists(ctx, flashKey) {
+		return nil
+	}
+	list, _ := sm.Pop(ctx, flashKey).([]string)
+	out := make([]views.Flash, 0, len(list))
+	for _, s := range list {
+		kind, msg, _ := strings.Cut(s, "\x00")
+		out = append(out, views.Flash{Kind: kind, Message: msg})
+	}
+	return out
+}
+
+// FormValues reads the named fields, trimmed of surrounding space, so an
+// invalid form can be shown again with what the user typed.
+func FormValues(c echo.Context, names ...string) map[string]string {
+	v := make(map[string]string, len(names))
+	for _, n := range names {
+		v[n] = strings.TrimSpace(c.FormValue(n))
+	}
+	return v
+}
+
+// SetSessionCookie writes a session cookie scoped to path, with the
+// manager's name and flags. Tenant sessions use /o/{slug}/ as their path,
+// which scs cannot express, so Atrium writes its cookies itself. An empty
+// token deletes the cookie.
+func SetSessionCookie(c echo.Context, sm *scs.SessionManager, path, token string, expiry time.Time) {
+	ck := &http.Cookie{
+		Name:     sm.Cookie.Name,
+		Value:    token,
+		Path:     path,
+		HttpOnly: sm.Cookie.HttpOnly,
+		Secure:   sm.Cookie.Secure,
+		SameSite: sm.Cookie.SameSite,
+	}
+	switch {
+	case token == "":
+		ck.Expires = time.Unix(1, 0)
+		ck.MaxAge = -1
+	case sm.Cookie.Persist:
+		ck.Expires = time.Unix(expiry.Unix()+1, 0) // round up to the second
+		ck.MaxAge = int(time.Until(expiry).Seconds() + 1)
+	}
+	c.SetCookie(ck)
+}

@@ -1,0 +1,136 @@
+// Package store is Atrium's only door to PostgreSQL. Tenant rows are reached
+// through InTenant, which scopes a transaction to the tenant in the context;
+// the few system-wide tables (the tenant registry, users, operators) through
+// InSystem. Both doors are greppable, so every cross-tenant read is visible in
+// review.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/atrium-dev/atrium"
+)
+
+// DB is a pool of connections as the application role.
+type DB struct {
+	pool *pgxpool.Pool
+}
+
+// Options tune the pool. Zero values take pgxpool's defaults.
+type Options struct {
+	MaxConns int32
+	// ApplicationName shows up in pg_stat_activity.
+	ApplicationName string
+}
+
+// Open connects to url, checks the connection, and returns the pool.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse database url: %w", err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	name := opts.ApplicationName
+	if name == "" {
+		name = "atrium"
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = name
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: open pool: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	return &DB{pool: pool}, nil
+}
+
+// Close closes every connection in the pool.
+func (db *DB) Close() { db.pool.Close() }
+
+// Ping checks that the database answers; /readyz uses it.
+func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
+
+// Tx is a transaction scoped to one tenant: every query in it sees only that
+// tenant's rows, enforced by PostgreSQL's row-level security.
+type Tx struct {
+	tx       pgx.Tx
+	TenantID uuid.UUID
+}
+
+// SysTx is a transaction over the system-wide tables. Tenant tables are
+// invisible in it (no tenant is set, so their policies match no row).
+type SysTx struct {
+	tx pgx.Tx
+}
+
+// InTenant runs fn in a transaction scoped to the tenant in ctx and commits
+// if fn returns nil. It refuses to run without a tenant: a forgotten tenant is
+// a bug, and the answer to a bug here is to fail closed.
+func (db *DB) InTenant(ctx context.Context, fn func(*Tx) error) error {
+	t := atrium.TenantFromContext(ctx)
+	if t == nil || t.ID == uuid.Nil {
+		return &atrium.Error{Code: atrium.EINTERNAL, Message: "no tenant", Err: errors.New("store: InTenant called without a tenant in context")}
+	}
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		ttx, err := enterTenant(ctx, tx, t.ID)
+		if err != nil {
+			return err
+		}
+		return fn(ttx)
+	})
+}
+
+// InSystem runs fn in a transaction over the system-wide tables and commits if
+// fn returns nil.
+func (db *DB) InSystem(ctx context.Context, fn func(*SysTx) error) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		return fn(&SysTx{tx: tx})
+	})
+}
+
+// EnterTenant scopes the rest of this system transaction to one tenant, for
+// the rare operation that must write system and tenant rows atomically
+// (signing up creates the tenant, the user and the owner's membership).
+func (s *SysTx) EnterTenant(ctx context.Context, tenantID uuid.UUID) (*Tx, error) {
+	return enterTenant(ctx, s.tx, tenantID)
+}
+
+// enterTenant sets app.tenant_id transaction-locally, so a pooled connection
+// never carries one tenant into the next request.
+func enterTenant(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*Tx, error) {
+	if _, err := tx.Exec(ctx, "SELECT set_config('app.tenant_id', $1, true)", id.String()); err != nil {
+		return nil, fmt.Errorf("store: set tenant: %w", err)
+	}
+	return &Tx{tx: tx, TenantID: id}, nil
+}
+
+// CheckIsolation refuses a connection role that would defeat row-level
+// security: a superuser or a BYPASSRLS role sees every tenant's rows. The
+// server calls it at start, so a misconfigured DATABASE_URL fails closed.
+func (db *DB) CheckIsolation(ctx context.Context) error {
+	var role string
+	var super, bypass bool
+	err := db.pool.QueryRow(ctx, `
+		SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user`,
+	).Scan(&role, &super, &bypass)
+	if err != nil {
+		return fmt.Errorf("store: check role: %w", err)
+	}
+	if super || bypass {
+		return fmt.Errorf("store: the database role %q bypasses row-level security (superuser or BYPASSRLS); connect as the app role (%s) instead", role, AppRole)
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// SessionUserKey is the session key that holds the signed-in user's id. The
+// tenant session store copies it into its own column so that a person's
+// sessions can be listed and revoked without decoding session data.
+const SessionUserKey = "user_id"
+
+var errNoContext = errors.New("store: session stores need a context; scs calls the Ctx methods")
+
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// TenantSessions is an scs store whose rows live under the tenant's
+// row-level security: a token is looked up inside the tenant of the request,
+// so a token from one organization is never found at another.
+type TenantSessions struct {
+	db *DB
+}
+
+// TenantSessions returns the session store for tenant sessions.
+func (db *DB) TenantSessions() *TenantSessions { return &TenantSessions{db: db} }
+
+var _ scs.CtxStore = (*TenantSessions)(nil)
+
+// FindCtx returns the data of a live session of the current tenant.
+func (s *TenantSessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	var b []byte
+	err := s.db.InTenant(ctx, func(tx *Tx) error {
+		return tx.tx.QueryRow(ctx, `
+			SELECT data FROM sessions WHERE token_hash = $1 AND expiry > now()`, hashToken(token),
+		).Scan(&b)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, translate(err, "find session")
+	}
+	return b, true, nil
+}
+
+// CommitCtx saves the session under the current tenant.
+func (s *TenantSessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	userID := sessionUserID(b)
+	err := s.db.InTenant(ctx, func(tx *Tx) error {
+		_, err := tx.tx.Exec(ctx, `
+			INSERT INTO sessions (tenant_id, token_hash, data, expiry, user_id)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (tenant_id, token_hash)
+			DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry,
+			              user_id = EXCLUDED.user_id, updated_at = now()`,
+			tx.TenantID, hashToken(token), b, expiry, userID)
+		return err
+	})
+	return translate(err, "commit session")
+}
+
+// DeleteCtx removes the session from the current tenant.
+func (s *TenantSessions) DeleteCtx(ctx context.Context, token string) error {
+	err := s.db.InTenant(ctx, func(tx *Tx) error {
+		_, err := tx.tx.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashToken(token))
+		return err
+	})
+	return translate(err, "delete session")
+}
+
+// Find implements scs.Store; it is never called because FindCtx exists.
+func (s *TenantSessions) Find(string) ([]byte, bool, error) { return nil, false, errNoContext }
+
+// Commit implements scs.Store; it is never called because CommitCtx exists.
+func (s *TenantSessions) Commit(string, []byte, time.Time) error { return errNoContext }
+
+// Delete implements scs.Store; it is never called because DeleteCtx exists.
+func (s *TenantSessions) Delete(string) error { return errNoContext }
+
+// sessionUserID extracts the user id from encoded session data, or nil.
+func sessionUserID(b []byte) *uuid.UUID {
+	_, values, err := scs.GobCodec{}.Decode(b)
+	if err != nil {
+		return nil
+	}
+	s, _ := values[SessionUserKey].(string)
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return nil
+	}
+	return &id
+}
+
+// PurgeExpiredSessions deletes expired sessions of every tenant and of the
+// system namespaces, returning how many went. It runs periodically.
+func (db *DB) PurgeExpiredSessions(ctx context.Context) (int64, error) {
+	var n, m int64
+	err := db.InSystem(ctx, func(s *SysTx) error {
+		if err := s.tx.QueryRow(ctx, `SELECT purge_expired_sessions()`).Scan(&n); err != nil {
+			return err
+		}
+		tag, err := s.tx.Exec(ctx, `DELETE FROM system_sessions WHERE expiry < now()`)
+		m = tag.RowsAffected()
+		return err
+	})
+	return n + m, translate(err, "purge expired sessions")
+}
+
+// SystemSessions is an scs store for sessions that belong to no tenant: the
+// operator console and the login chooser, each in its own namespace.
+type SystemSessions struct {
+	db        *DB
+	namespace string
+}
+
+// SystemSessions returns the session store for one system namespace.
+func (db *DB) SystemSessions(namespace string) *SystemSessions {
+	return &SystemSessions{db: db, namespace: namespace}
+}
+
+var _ scs.CtxStore = (*SystemSessions)(nil)
+
+// FindCtx returns the data of a live session in this namespace.
+func (s *SystemSessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	var b []byte
+	err := s.db.InSystem(ctx, func(tx *SysTx) error {
+		return tx.tx.QueryRow(ctx, `
+			SELECT data FROM system_sessions
+			WHERE namespace = $1 AND token_hash = $2 AND expiry > now()`,
+			s.namespace, hashToken(token)).Scan(&b)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, translate(err, "find system session")
+	}
+	return b, true, nil
+}
+
+// CommitCtx saves the session in this namespace.
+func (s *SystemSessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	err := s.db.InSystem(ctx, func(tx *SysTx) error {
+		_, err := tx.tx.Exec(ctx, `
+			INSERT INTO system_sessions (namespace, token_hash, data, expiry) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (namespace, token_hash) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry`,
+			s.namespace, hashToken(token), b, expiry)
+		return err
+	})
+	return translate(err, "commit system session")
+}
+
+// DeleteCtx removes the session from this namespace.
+func (s *SystemSessions) DeleteCtx(ctx context.Context, token string) error {
+	err := s.db.InSystem(ctx, func(tx *SysTx) error {
+		_, err := tx.tx.Exec(ctx, `DELETE FROM system_sessions WHERE namespace = $1 AND token_hash = $2`,
+			s.namespace, hashToken(token))
+		return err
+	})
+	return translate(err, "delete system session")
+}
+
+// Find implements scs.Store; it is never called because FindCtx exists.
+func (s *SystemSessions) Find(string) ([]byte, bool, error) { return nil, false, errNoContext }
+
+// Commit implements scs.Store; it is never called because CommitCtx exists.
+func (s *SystemSessions) Commit(string, []byte, time.Time) error { return errNoContext }
+
+// Delete implements scs.Store; it is never called because DeleteCtx exists.
+func (s *SystemSessions) Delete(string) error { return errNoContext }
