@@ -52,3 +52,6 @@ func translate(err error, what string) error {
 
 // isNoRows reports whether err means the query matched nothing.
 func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// errNoRows marks a write that matched no row, translated to ENOTFOUND.
+var errNoRows = pgx.ErrNoRows

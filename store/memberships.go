@@ -73,3 +73,28 @@ func (tx *Tx) CountMembers(ctx context.Context) (int, error) {
 	err := tx.tx.QueryRow(ctx, `SELECT count(*) FROM memberships`).Scan(&n)
 	return n, translate(err, "count members")
 }
+
+// UpdateMemberRole changes a member's role. A member of another tenant is
+// invisible here, so it is ENOTFOUND like one that does not exist.
+func (tx *Tx) UpdateMemberRole(ctx context.Context, memberID uuid.UUID, role string) error {
+	tag, err := tx.tx.Exec(ctx, `UPDATE memberships SET role = $2 WHERE id = $1`, memberID, role)
+	if err != nil {
+		return translate(err, "update member role")
+	}
+	if tag.RowsAffected() == 0 {
+		return translate(errNoRows, "update member role")
+	}
+	return nil
+}
+
+// DeleteMember removes a member from the current tenant.
+func (tx *Tx) DeleteMember(ctx context.Context, memberID uuid.UUID) error {
+	tag, err := tx.tx.Exec(ctx, `DELETE FROM memberships WHERE id = $1`, memberID)
+	if err != nil {
+		return translate(err, "delete member")
+	}
+	if tag.RowsAffected() == 0 {
+		return translate(errNoRows, "delete member")
+	}
+	return nil
+}
