@@ -51,8 +51,11 @@ func (a *App) handleError(err error, c echo.Context) {
 // describe turns any error into a status, a code, a heading and a message
 // that is safe to show.
 func (a *App) describe(err error) (int, string, string, string) {
+	// An application error says what it means, even when it wraps an echo
+	// error (the CSRF middleware's); only a bare echo error is mapped here.
+	var ae *atrium.Error
 	var he *echo.HTTPError
-	if errors.As(err, &he) {
+	if !errors.As(err, &ae) && errors.As(err, &he) {
 		switch he.Code {
 		case http.StatusNotFound:
 			err = atrium.Errorf(atrium.ENOTFOUND, "We couldn't find that page.")

@@ -19,12 +19,15 @@ import (
 func (a *App) routes(e *echo.Echo) {
 	e.Use(
 		mw.RequestID(),
+		a.withAssets, // before anything that can fail: error pages need them
+		mw.SecureHeaders(!a.cfg.Dev),
 		mw.AccessLog(a.log),
 		a.metrics.Middleware(),
-		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: a.logPanic}),
-		mw.SecureHeaders(!a.cfg.Dev),
+		// A panic becomes an error returned to the two above, which render
+		// it, log it and count it like any other.
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			DisableStackAll: true, DisableErrorHandler: true, LogErrorFunc: a.logPanic}),
 		middleware.BodyLimit(a.cfg.BodyLimit),
-		a.withAssets,
 		mw.CSRF(!a.cfg.Dev),
 	)
 

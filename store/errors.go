@@ -37,7 +37,7 @@ func translate(err error, what string) error {
 				msg = "That already exists."
 			}
 			return &atrium.Error{Code: atrium.ECONFLICT, Message: msg, Err: fmt.Errorf("store: %s: %w", what, err)}
-		case "23514", "22001", "22P02": // check_violation, string too long, invalid text
+		case "23514", "22001", "22P02", "22021": // check violation, too long, invalid text or encoding
 			return &atrium.Error{Code: atrium.EINVALID, Message: "Some of the values are not valid.", Err: fmt.Errorf("store: %s: %w", what, err)}
 		case "42501": // insufficient_privilege, including an RLS WITH CHECK refusal
 			return &atrium.Error{Code: atrium.ENOTFOUND, Message: "Not found.", Err: fmt.Errorf("store: %s: %w", what, err)}

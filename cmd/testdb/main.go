@@ -52,6 +52,9 @@ func run(args []string) int {
 		return 1
 	}
 	defer func() {
+		if c.Reused() {
+			return // another run started it and will stop it
+		}
 		if err := c.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "testdb: stop:", err)
 		}

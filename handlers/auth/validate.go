@@ -77,6 +77,8 @@ func ValidateName(name, what string) string {
 	switch {
 	case name == "":
 		return "Enter " + what + "."
+	case !utf8.ValidString(name):
+		return "Use only valid text characters."
 	case utf8.RuneCountInString(name) > 100:
 		return "Use at most 100 characters."
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
