@@ -68,7 +68,7 @@ type Cluster struct {
 	port     int      // socket port number
 	acct     *account // server account when we are root, else nil
 	logf     func(format string, args ...any)
-	reused   bool     // Start found the server already running
+	reused   bool // Start found the server already running
 }
 
 // Start initialises the cluster with initdb if Dir/data has no PG_VERSION,
