@@ -122,7 +122,7 @@ func Signup(p views.Page, f views.Form) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "password", Label: "Password", Type: "password", Required: true, Hint: "At least 10 characters.", Autocomplete: "new-password"}, f).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Field(components.FieldProps{Name: "password", Label: "Password", Type: "password", Required: true, Hint: "At least 10 characters; a passphrase of a few words works well.", Autocomplete: "new-password"}, f).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
