@@ -24,7 +24,7 @@ test: ## the whole suite on one private PostgreSQL, browser tests included
 lint: ## gofmt, go vet, and generated files in step with their sources
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
-	$(GO) tool templ generate >/dev/null && git diff --exit-code -- '*_templ.go'
+	$(GO) tool templ generate >/dev/null 2>&1 && git diff --exit-code -- '*_templ.go'
 
 clean: ## remove build output and the demo database
 	rm -rf bin .data
