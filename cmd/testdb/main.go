@@ -1,8 +1,9 @@
 // Command testdb runs a command with a private PostgreSQL cluster for the
-// test suite: it starts the cluster under .data/test (tuned for speed, not
+// test suite: it creates a fresh cluster under .data/ (tuned for speed, not
 // durability), exports TEST_DATABASE_URL as its superuser URL, runs the
-// command, stops the cluster and exits with the command's status. `make test`
-// uses it so that every test package shares one server.
+// command, stops and deletes the cluster and exits with the command's status.
+// `make test` uses it so that every test package of one run shares one
+// server, while two runs never share (or stop) each other's.
 //
 //	go run ./cmd/testdb -- go test ./...
 package main
@@ -38,11 +39,19 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "testdb: using TEST_DATABASE_URL")
 		return runCommand(args)
 	}
-	dir, err := filepath.Abs(filepath.Join(".data", "test"))
+	if err := os.MkdirAll(".data", 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "testdb:", err)
+		return 1
+	}
+	dir, err := os.MkdirTemp(".data", "test-")
+	if err == nil {
+		dir, err = filepath.Abs(dir)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testdb:", err)
 		return 1
 	}
+	defer os.RemoveAll(dir)
 	c, err := pgcluster.Start(context.Background(), pgcluster.Options{
 		Dir: dir, Settings: storetest.FastSettings,
 		Logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, "testdb: "+f+"\n", a...) },
@@ -52,12 +61,10 @@ func run(args []string) int {
 		return 1
 	}
 	defer func() {
-		if c.Reused() {
-			return // another run started it and will stop it
-		}
 		if err := c.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "testdb: stop:", err)
 		}
+		os.RemoveAll(c.Dir()) // the real directory, when it had to move
 	}()
 	os.Setenv("TEST_DATABASE_URL", c.URL(pgcluster.SuperUser, "postgres"))
 	return runCommand(args)

@@ -68,7 +68,6 @@ type Cluster struct {
 	port     int      // socket port number
 	acct     *account // server account when we are root, else nil
 	logf     func(format string, args ...any)
-	reused   bool // Start found the server already running
 }
 
 // Start initialises the cluster with initdb if Dir/data has no PG_VERSION,
@@ -121,7 +120,6 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	if running {
-		c.reused = true
 		c.logf("pgcluster: reusing PostgreSQL server already running in %s", c.dir)
 	} else {
 		if err := c.initdb(ctx); err != nil {
@@ -261,11 +259,6 @@ func (c *Cluster) Stop() error {
 	}
 	return nil
 }
-
-// Reused reports whether Start found the server already running (started by
-// another process) rather than starting it. A caller that shares a cluster
-// should stop it only if it did not reuse it.
-func (c *Cluster) Reused() bool { return c.reused }
 
 // URL returns a libpq/pgx connection URL for the given role and database over
 // the unix socket, e.g.
