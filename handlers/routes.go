@@ -43,7 +43,7 @@ func (a *App) routes(e *echo.Echo) {
 	e.GET("/", a.landing)
 	e.GET("/signup", a.auth.ShowSignup)
 	e.POST("/signup", a.auth.Signup)
-	login := e.Group("/login", mw.Sessions(a.loginSM, fixedPath("/login")))
+	login := e.Group("/login", mw.Sessions(a.loginSM, "/login"))
 	login.GET("", a.auth.ShowLogin)
 	login.POST("", a.auth.Login)
 	login.POST("/choose", a.auth.Choose)
@@ -54,28 +54,24 @@ func (a *App) routes(e *echo.Echo) {
 	e.GET("/o/:org", func(c echo.Context) error {
 		return c.Redirect(http.StatusMovedPermanently, "/o/"+c.Param("org")+"/")
 	})
-	org := e.Group("/o/:org", mw.ResolveTenant(a.db), mw.Sessions(a.tenantSM, mw.TenantCookiePath))
+	org := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, false))
 	org.GET("/login", a.auth.ShowTenantLogin)
 	org.POST("/login", a.auth.TenantLogin)
 
 	// Members of that organization only.
-	member := org.Group("", mw.RequireUser(a.db))
+	member := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, true))
 	member.GET("/", a.dashboard.Show)
 	member.GET("/members", a.dashboard.ShowMembers)
 	member.POST("/logout", a.auth.Logout)
 
 	// Operator console: its own session namespace and accounts.
-	con := e.Group("/console", mw.Sessions(a.opSM, fixedPath("/console")))
+	con := e.Group("/console", mw.Sessions(a.opSM, "/console"))
 	con.GET("/login", a.console.ShowLogin)
 	con.POST("/login", a.console.Login)
 	op := con.Group("", mw.RequireOperator(a.db))
 	op.GET("", a.console.ShowTenants)
 	op.GET("/", a.console.ShowTenants)
 	op.POST("/logout", a.console.Logout)
-}
-
-func fixedPath(p string) func(echo.Context) string {
-	return func(echo.Context) string { return p }
 }
 
 // withAssets makes the hashed static URLs available to page rendering.

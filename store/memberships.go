@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // Member is a user's membership in the current tenant, with the user's
@@ -46,31 +47,33 @@ func (tx *Tx) FindMemberByUserID(ctx context.Context, userID uuid.UUID) (*Member
 	return &m, nil
 }
 
+const findMembersSQL = `
+	SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at
+	FROM memberships m JOIN users u ON u.id = m.user_id
+	ORDER BY u.name, u.email LIMIT $1`
+
+func scanMember(row pgx.CollectableRow) (Member, error) {
+	var m Member
+	err := row.Scan(&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt)
+	return m, err
+}
+
 // FindMembers lists the current tenant's members by name, up to limit.
 func (tx *Tx) FindMembers(ctx context.Context, limit int) ([]Member, error) {
-	rows, err := tx.tx.Query(ctx, `
-		SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at
-		FROM memberships m JOIN users u ON u.id = m.user_id
-		ORDER BY u.name, u.email LIMIT $1`, limit)
+	rows, err := tx.tx.Query(ctx, findMembersSQL, limit)
 	if err != nil {
 		return nil, translate(err, "find members")
 	}
-	defer rows.Close()
-	var list []Member
-	for rows.Next() {
-		var m Member
-		if err := rows.Scan(&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt); err != nil {
-			return nil, translate(err, "find members")
-		}
-		list = append(list, m)
-	}
-	return list, translate(rows.Err(), "find members")
+	list, err := pgx.CollectRows(rows, scanMember)
+	return list, translate(err, "find members")
 }
+
+const countMembersSQL = `SELECT count(*) FROM memberships`
 
 // CountMembers returns the number of members in the current tenant.
 func (tx *Tx) CountMembers(ctx context.Context) (int, error) {
 	var n int
-	err := tx.tx.QueryRow(ctx, `SELECT count(*) FROM memberships`).Scan(&n)
+	err := tx.tx.QueryRow(ctx, countMembersSQL).Scan(&n)
 	return n, translate(err, "count members")
 }
 

@@ -37,6 +37,9 @@ var _ scs.CtxStore = (*TenantSessions)(nil)
 
 // FindCtx returns the data of a live session of the current tenant.
 func (s *TenantSessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	if b, found, ok := prefetchedSession(ctx, token); ok {
+		return b, found, nil
+	}
 	var b []byte
 	err := s.db.InTenant(ctx, func(tx *Tx) error {
 		return tx.tx.QueryRow(ctx, `

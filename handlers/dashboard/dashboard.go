@@ -27,10 +27,8 @@ const membersPageSize = 100
 func (h *Handler) Show(c echo.Context) error {
 	ctx := c.Request().Context()
 	var s dashviews.Stats
-	err := h.db.InTenant(ctx, func(tx *store.Tx) error {
-		var err error
-		s.Members, err = tx.CountMembers(ctx)
-		return err
+	err := h.db.ReadTenant(ctx, func(b *store.Batch) {
+		b.CountMembers(&s.Members)
 	})
 	if err != nil {
 		return err
@@ -45,13 +43,9 @@ func (h *Handler) ShowMembers(c echo.Context) error {
 	ctx := c.Request().Context()
 	var members []store.Member
 	var total int
-	err := h.db.InTenant(ctx, func(tx *store.Tx) error {
-		var err error
-		if members, err = tx.FindMembers(ctx, membersPageSize); err != nil {
-			return err
-		}
-		total, err = tx.CountMembers(ctx)
-		return err
+	err := h.db.ReadTenant(ctx, func(b *store.Batch) {
+		b.FindMembers(membersPageSize, &members)
+		b.CountMembers(&total)
 	})
 	if err != nil {
 		return err

@@ -11,56 +11,78 @@ import (
 	"github.com/atrium-dev/atrium/handlers/web"
 )
 
-// Sessions loads the session of one namespace for the request and saves it
-// afterwards. path gives the cookie path for this request: /o/{slug}/ for a
-// tenant, so the browser only ever sends an organization's cookie to that
-// organization. The response is buffered until the session is saved, so a
-// failed save becomes an error page rather than a lost login.
-func Sessions(sm *scs.SessionManager, path func(c echo.Context) string) echo.MiddlewareFunc {
+// touchInterval is how stale a session may get before an otherwise
+// unmodified request rewrites it to push back its idle timeout. Rewriting
+// on every request would add a write to every page view; once a minute
+// keeps idle timeouts accurate to a minute.
+const touchInterval = time.Minute
+
+// Sessions loads the session of one namespace (the console, the login
+// chooser) for the request and saves it afterwards, with its cookie on path.
+func Sessions(sm *scs.SessionManager, path string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			var token string
-			if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
-				token = ck.Value
-			}
-			ctx, err := sm.Load(c.Request().Context(), token)
-			if err != nil {
-				return err
-			}
-			c.SetRequest(c.Request().WithContext(web.WithSession(ctx, sm)))
-
-			res := c.Response()
-			orig := res.Writer
-			buf := &bufferedWriter{ResponseWriter: orig}
-			res.Writer = buf
-			if err := next(c); err != nil {
-				c.Error(err)
-			}
-			res.Writer = orig
-
-			if err := saveSession(c, sm, path(c)); err != nil {
-				// Nothing has reached the client yet: answer with the error
-				// page instead of a response whose session was lost.
-				buf.reset()
-				res.Committed, res.Status, res.Size = false, http.StatusOK, 0
-				res.Writer = buf
-				c.Error(err)
-				res.Writer = orig
-			}
-			if buf.status == 0 {
-				buf.status = http.StatusOK
-			}
-			orig.WriteHeader(buf.status)
-			_, err = orig.Write(buf.body.Bytes())
-			return err
+			return serveSession(c, sm, path, nil, next)
 		}
 	}
 }
 
-// saveSession commits a modified session and writes or clears its cookie.
-func saveSession(c echo.Context, sm *scs.SessionManager, path string) error {
+// serveSession loads the request's session from its cookie, runs next, and
+// saves the session: when modified, or, if touch says so, to refresh its
+// idle timeout. The response is buffered until the session is saved, so a
+// failed save becomes an error page rather than a lost login.
+func serveSession(c echo.Context, sm *scs.SessionManager, path string, touch func() bool, next echo.HandlerFunc) error {
+	var token string
+	if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
+		token = ck.Value
+	}
+	ctx, err := sm.Load(c.Request().Context(), token)
+	if err != nil {
+		return err
+	}
+	c.SetRequest(c.Request().WithContext(web.WithSession(ctx, sm)))
+	if touch == nil {
+		// Without a record of the last write, refresh any session that
+		// holds something; an empty one is not worth a row.
+		touch = func() bool { return len(sm.Keys(ctx)) > 0 }
+	}
+
+	res := c.Response()
+	orig := res.Writer
+	buf := &bufferedWriter{ResponseWriter: orig}
+	res.Writer = buf
+	if err := next(c); err != nil {
+		c.Error(err)
+	}
+	res.Writer = orig
+
+	if err := saveSession(c, sm, path, touch); err != nil {
+		// Nothing has reached the client yet: answer with the error page
+		// instead of a response whose session was lost.
+		buf.reset()
+		res.Committed, res.Status, res.Size = false, http.StatusOK, 0
+		res.Writer = buf
+		c.Error(err)
+		res.Writer = orig
+	}
+	if buf.status == 0 {
+		buf.status = http.StatusOK
+	}
+	orig.WriteHeader(buf.status)
+	_, err = orig.Write(buf.body.Bytes())
+	return err
+}
+
+// saveSession commits a modified (or due) session and writes or clears its
+// cookie.
+func saveSession(c echo.Context, sm *scs.SessionManager, path string, touch func() bool) error {
 	ctx := c.Request().Context()
 	switch sm.Status(ctx) {
+	case scs.Unmodified:
+		if sm.IdleTimeout == 0 || !touch() {
+			return nil
+		}
+		fallthrough
 	case scs.Modified:
 		token, expiry, err := sm.Commit(ctx)
 		if err != nil {

@@ -1,8 +1,12 @@
 package mw
 
 import (
+	"net/http"
+	"net/url"
 	"regexp"
+	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
 	"github.com/atrium-dev/atrium"
@@ -19,40 +23,67 @@ func notFound() error {
 	return atrium.Errorf(atrium.ENOTFOUND, "We couldn't find that page.")
 }
 
-// ResolveTenant reads the organization from the URL path (the :org
-// parameter) and puts it in the request context. A tenant id in a form,
-// query string or header is never consulted.
-func ResolveTenant(db *store.DB) echo.MiddlewareFunc {
+// Tenant serves a route under /o/:org/. One round trip (store.Enter)
+// resolves the organization from the URL path, reads the request's session
+// in that organization and the session user's membership; the session is
+// then loaded from what was read, with its cookie scoped to /o/{slug}/.
+// A tenant id in a form, query string or header is never consulted.
+//
+// With requireMember, only a current member gets through: without a signed-in
+// user the request is sent to the organization's login page, and a user who
+// is not (or no longer) a member gets the same 404 as an unknown organization.
+func Tenant(db *store.DB, sm *scs.SessionManager, requireMember bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			slug := c.Param("org")
 			if !slugPattern.MatchString(slug) {
 				return notFound()
 			}
+			var token string
+			if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
+				token = ck.Value
+			}
 			ctx := c.Request().Context()
-			var t *store.Tenant
-			err := db.InSystem(ctx, func(tx *store.SysTx) error {
-				var err error
-				t, err = tx.FindTenantBySlug(ctx, slug)
-				return err
-			})
+			e, err := db.Enter(ctx, slug, token)
 			if atrium.ErrorCode(err) == atrium.ENOTFOUND {
 				return notFound()
 			}
 			if err != nil {
 				return err
 			}
-			ctx = atrium.WithTenant(ctx, &atrium.Tenant{ID: t.ID, Slug: t.Slug, Name: t.Name})
+			ctx = atrium.WithTenant(ctx, &e.Tenant)
+			ctx = store.WithPrefetchedSession(ctx, token, e.Session)
 			c.SetRequest(c.Request().WithContext(ctx))
-			return next(c)
+			touch := func() bool { return e.Session != nil && time.Since(e.SessionUpdatedAt) > touchInterval }
+			if requireMember {
+				next = requireMemberOf(e, sm, next)
+			}
+			return serveSession(c, sm, "/o/"+slug+"/", touch, next)
 		}
 	}
 }
 
-// TenantCookiePath scopes a tenant's session cookie to its own URL space.
-func TenantCookiePath(c echo.Context) string {
-	if t := atrium.TenantFromContext(c.Request().Context()); t != nil {
-		return "/o/" + t.Slug + "/"
+// requireMemberOf lets through the session's user only if Enter found them
+// to be a member, and puts them in the request context.
+func requireMemberOf(e *store.Entry, sm *scs.SessionManager, next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		userID := sm.GetString(ctx, store.SessionUserKey)
+		if userID == "" {
+			login := "/o/" + e.Tenant.Slug + "/login"
+			if c.Request().Method == http.MethodGet && c.Request().URL.Path != "/o/"+e.Tenant.Slug+"/" {
+				login += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+			}
+			return c.Redirect(http.StatusSeeOther, login)
+		}
+		m := e.Member
+		if m == nil || m.UserID.String() != userID {
+			_ = sm.Destroy(ctx)
+			return notFound()
+		}
+		ctx = atrium.WithUser(ctx, &atrium.User{ID: m.UserID, Email: m.Email, Name: m.Name, Role: m.Role})
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
 	}
-	return "/o/" + c.Param("org") + "/"
 }
+

@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/atrium-dev/atrium"
+)
+
+// Entry is what one request to /o/{slug}/… learns in its first round trip:
+// the tenant, the request's session in that tenant (if any) and the session
+// user's membership (if they are still a member).
+type Entry struct {
+	Tenant atrium.Tenant
+	// Session is the stored session data; nil without a live session.
+	Session []byte
+	// SessionUpdatedAt is when the session was last written.
+	SessionUpdatedAt time.Time
+	// Member is the session user's membership; nil when there is none.
+	Member *Member
+}
+
+// Enter resolves slug and the session token in one statement, under the
+// tenant's RLS policies (see enter_tenant in the migrations). An unknown or
+// deleted organization is ENOTFOUND. token may be empty.
+func (db *DB) Enter(ctx context.Context, slug, token string) (*Entry, error) {
+	var hash []byte
+	if token != "" {
+		hash = hashToken(token)
+	}
+	var e Entry
+	var data []byte
+	var updated *time.Time
+	var memberID, userID *uuid.UUID
+	var email, name, role *string
+	err := db.pool.QueryRow(ctx, `SELECT * FROM enter_tenant($1, $2, false)`, slug, hash).Scan(
+		&e.Tenant.ID, &e.Tenant.Name, &data, &updated, &memberID, &userID, &email, &name, &role)
+	if err != nil {
+		return nil, translate(err, "enter tenant")
+	}
+	e.Tenant.Slug = slug
+	if data != nil {
+		e.Session = data
+		if updated != nil {
+			e.SessionUpdatedAt = *updated
+		}
+	}
+	if memberID != nil && userID != nil {
+		e.Member = &Member{ID: *memberID, UserID: *userID, Email: deref(email), Name: deref(name), Role: deref(role)}
+	}
+	return &e, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// prefetchKey carries a session already read by Enter, so that scs's Load
+// finds it without a second query.
+type prefetchKey struct{}
+
+type prefetched struct {
+	token string
+	data  []byte
+}
+
+// WithPrefetchedSession records the session data Enter returned for token.
+// TenantSessions.FindCtx answers from it instead of querying again.
+func WithPrefetchedSession(ctx context.Context, token string, data []byte) context.Context {
+	return context.WithValue(ctx, prefetchKey{}, prefetched{token: token, data: data})
+}
+
+func prefetchedSession(ctx context.Context, token string) ([]byte, bool, bool) {
+	p, ok := ctx.Value(prefetchKey{}).(prefetched)
+	if !ok || p.token != token {
+		return nil, false, false
+	}
+	return p.data, p.data != nil, true
+}

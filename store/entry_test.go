@@ -1,0 +1,156 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/atrium-dev/atrium"
+	"github.com/atrium-dev/atrium/store"
+)
+
+// sessionFor stores a session for user in the fixture tenant of ctx.
+func sessionFor(t *testing.T, f *fixture, ctx context.Context, token string, user *store.User) {
+	t.Helper()
+	data := encodeSession(t, user)
+	if err := f.db.TenantSessions().CommitCtx(ctx, token, data, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEnter(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	sessionFor(t, f, f.ctxA, "tok-a", f.userA)
+	sessionFor(t, f, f.ctxB, "tok-b-of-ann", f.userA) // Ann's session at B, where she is no member
+
+	t.Run("OK", func(t *testing.T) {
+		e, err := f.db.Enter(ctx, "alpha", "tok-a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Tenant.ID != f.a.ID || e.Tenant.Name != "Alpha" || e.Session == nil {
+			t.Fatalf("entry = %+v", e)
+		}
+		if e.Member == nil || e.Member.UserID != f.userA.ID || e.Member.Role != "owner" || e.Member.Email != "a@alpha.test" {
+			t.Fatalf("member = %+v", e.Member)
+		}
+	})
+	t.Run("NoSession", func(t *testing.T) {
+		e, err := f.db.Enter(ctx, "alpha", "")
+		if err != nil || e.Session != nil || e.Member != nil || e.Tenant.ID != f.a.ID {
+			t.Fatalf("entry = %+v, %v", e, err)
+		}
+	})
+	t.Run("ErrNotFoundUnknownSlug", func(t *testing.T) {
+		if _, err := f.db.Enter(ctx, "nope", "tok-a"); atrium.ErrorCode(err) != atrium.ENOTFOUND {
+			t.Fatalf("err = %v, want not found", err)
+		}
+	})
+	t.Run("TokenOfOtherTenantFindsNothing", func(t *testing.T) {
+		e, err := f.db.Enter(ctx, "bravo", "tok-a")
+		if err != nil || e.Session != nil || e.Member != nil {
+			t.Fatalf("A's token at B: entry = %+v, %v", e, err)
+		}
+	})
+	t.Run("SessionOfNonMemberHasNoMember", func(t *testing.T) {
+		e, err := f.db.Enter(ctx, "bravo", "tok-b-of-ann")
+		if err != nil || e.Session == nil || e.Member != nil {
+			t.Fatalf("entry = %+v, %v; want a session but no member", e, err)
+		}
+	})
+}
+
+// TestEnterFailsClosed checks the property batching a page behind the check
+// relies on: when enter_tenant refuses, later statements in the same round
+// trip see no tenant rows.
+func TestEnterFailsClosed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	sessionFor(t, f, f.ctxA, "tok-a", f.userA)
+	sessionFor(t, f, f.ctxB, "tok-b-of-ann", f.userA)
+	conn, err := pgx.Connect(ctx, f.db.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	count := func(slug, token string) int {
+		var b pgx.Batch
+		b.Queue(`SELECT tenant_id FROM enter_tenant($1, sha256(convert_to($2, 'UTF8')), true)`, slug, token)
+		var n int
+		b.Queue(`SELECT count(*) FROM memberships`).QueryRow(func(r pgx.Row) error { return r.Scan(&n) })
+		if err := conn.SendBatch(ctx, &b).Close(); err != nil {
+			t.Fatalf("%s/%s: %v", slug, token, err)
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		name, slug, token string
+		want              int
+	}{
+		{"Member", "alpha", "tok-a", 1},
+		{"NoSession", "alpha", "", 0},
+		{"WrongToken", "alpha", "forged", 0},
+		{"OtherTenantsToken", "bravo", "tok-a", 0},
+		{"NonMember", "bravo", "tok-b-of-ann", 0},
+		{"UnknownTenant", "nope", "tok-a", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if n := count(tc.slug, tc.token); n != tc.want {
+				t.Fatalf("rows visible after enter_tenant(%s): %d, want %d", tc.slug, n, tc.want)
+			}
+		})
+	}
+	t.Run("NothingLeaksAfterBatch", func(t *testing.T) {
+		count("alpha", "tok-a")
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM memberships`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("after the batch: %d rows, %v; want 0", n, err)
+		}
+	})
+}
+
+func TestReadTenant(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+
+	t.Run("OneRoundTripReadsOwnTenant", func(t *testing.T) {
+		var n int
+		var list []store.Member
+		err := f.db.ReadTenant(f.ctxA, func(b *store.Batch) {
+			b.CountMembers(&n)
+			b.FindMembers(10, &list)
+		})
+		if err != nil || n != 1 || len(list) != 1 || list[0].UserID != f.userA.ID {
+			t.Fatalf("n=%d list=%v err=%v", n, list, err)
+		}
+	})
+	t.Run("ErrWithoutTenant", func(t *testing.T) {
+		called := false
+		if err := f.db.ReadTenant(ctx, func(*store.Batch) { called = true }); err == nil || called {
+			t.Fatalf("err=%v called=%v", err, called)
+		}
+	})
+	t.Run("PooledConnectionForgetsTenant", func(t *testing.T) {
+		db, err := store.Open(ctx, f.db.AppURL, store.Options{MaxConns: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var n int
+		if err := db.ReadTenant(f.ctxA, func(b *store.Batch) { b.CountMembers(&n) }); err != nil || n != 1 {
+			t.Fatalf("n=%d err=%v", n, err)
+		}
+		err = db.InSystem(ctx, func(tx *store.SysTx) error {
+			return tx.Raw().QueryRow(ctx, `SELECT count(*) FROM memberships`).Scan(&n)
+		})
+		if err != nil || n != 0 {
+			t.Fatalf("after ReadTenant on the same connection: %d rows visible, %v", n, err)
+		}
+	})
+}
