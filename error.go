@@ -15,6 +15,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // authenticated but not allowed
 	EUNAUTHORIZED = "unauthorized" // not authenticated
 	ERATELIMIT    = "rate_limited" // too many attempts
+	EUNAVAILABLE  = "unavailable"  // overloaded; try again shortly
 )
 
 // Error is an application error whose Message is safe to show to a user.

@@ -38,6 +38,9 @@ type Config struct {
 	// ServeMetrics mounts /metrics on the main listener (dev); production
 	// serves it on a separate address instead.
 	ServeMetrics bool
+	// MaxInFlight bounds the requests served at once; beyond it requests
+	// wait briefly, then get 503 (see mw.Shed).
+	MaxInFlight int
 }
 
 // Deps are what the application is built from.
@@ -75,6 +78,9 @@ func New(d Deps) *App {
 	}
 	if d.Config.SessionLifetime == 0 {
 		d.Config.SessionLifetime = 24 * time.Hour
+	}
+	if d.Config.MaxInFlight == 0 {
+		d.Config.MaxInFlight = 128
 	}
 	if d.Config.BodyLimit == "" {
 		d.Config.BodyLimit = "1M"

@@ -21,6 +21,7 @@ var statusOf = map[string]int{
 	atrium.EFORBIDDEN:    http.StatusForbidden,
 	atrium.EUNAUTHORIZED: http.StatusUnauthorized,
 	atrium.ERATELIMIT:    http.StatusTooManyRequests,
+	atrium.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
 
 // handleError is the one place an error becomes a response: it maps the
@@ -69,8 +70,6 @@ func (a *App) describe(err error) (int, string, string, string) {
 			return he.Code, atrium.EINVALID, "Bad request", "We couldn't understand that request."
 		case http.StatusTooManyRequests:
 			err = atrium.Errorf(atrium.ERATELIMIT, "Too many requests. Please slow down and try again shortly.")
-		case http.StatusServiceUnavailable:
-			return he.Code, atrium.EINTERNAL, "Busy", "We're busy right now. Please try again in a moment."
 		default:
 			if he.Code < 500 {
 				return he.Code, atrium.EINVALID, http.StatusText(he.Code), "That request can't be answered."
@@ -85,6 +84,7 @@ func (a *App) describe(err error) (int, string, string, string) {
 		atrium.EFORBIDDEN:    "Access denied",
 		atrium.EUNAUTHORIZED: "Please log in",
 		atrium.ERATELIMIT:    "Slow down",
+		atrium.EUNAVAILABLE:  "Busy",
 		atrium.ECONFLICT:     "Conflict",
 		atrium.EINVALID:      "Invalid request",
 		atrium.EINTERNAL:     "Something went wrong",

@@ -27,6 +27,7 @@ func (a *App) routes(e *echo.Echo) {
 		// it, log it and count it like any other.
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			DisableStackAll: true, DisableErrorHandler: true, LogErrorFunc: a.logPanic}),
+		mw.Shed(a.cfg.MaxInFlight, 100*time.Millisecond),
 		middleware.BodyLimit(a.cfg.BodyLimit),
 		mw.CSRF(!a.cfg.Dev),
 	)

@@ -59,6 +59,11 @@ func loadConfig(dev bool) (config, error) {
 	c.Web.SessionIdleTimeout = dur("SESSION_IDLE_TIMEOUT", "2h")
 	c.Web.SessionLifetime = dur("SESSION_LIFETIME", "24h")
 	c.ShutdownPeriod = dur("SHUTDOWN_TIMEOUT", "15s")
+	if n, err := strconv.Atoi(env("MAX_IN_FLIGHT", "128")); err != nil || n < 1 {
+		errs = append(errs, "MAX_IN_FLIGHT: use a positive number")
+	} else {
+		c.Web.MaxInFlight = n
+	}
 	if n, err := strconv.Atoi(env("DB_MAX_CONNS", "16")); err != nil || n < 1 {
 		errs = append(errs, "DB_MAX_CONNS: use a positive number")
 	} else {

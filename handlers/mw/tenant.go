@@ -86,4 +86,3 @@ func requireMemberOf(e *store.Entry, sm *scs.SessionManager, next echo.HandlerFu
 		return next(c)
 	}
 }
-
