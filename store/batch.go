@@ -28,7 +28,7 @@ func (db *DB) ReadTenant(ctx context.Context, fn func(*Batch)) error {
 		return &atrium.Error{Code: atrium.EINTERNAL, Message: "no tenant", Err: errors.New("store: ReadTenant called without a tenant in context")}
 	}
 	var b Batch
-	b.b.Queue(`SELECT set_config('app.tenant_id', $1, true)`, t.ID.String())
+	b.b.Queue(setTenantSQL, t.ID.String())
 	fn(&b)
 	return translate(db.pool.SendBatch(ctx, &b.b).Close(), "read tenant")
 }

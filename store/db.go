@@ -78,28 +78,57 @@ type SysTx struct {
 
 // InTenant runs fn in a transaction scoped to the tenant in ctx and commits
 // if fn returns nil. It refuses to run without a tenant: a forgotten tenant is
-// a bug, and the answer to a bug here is to fail closed.
+// a bug, and the answer to a bug here is to fail closed. BEGIN and the tenant
+// setting travel in one round trip.
 func (db *DB) InTenant(ctx context.Context, fn func(*Tx) error) error {
 	t := atrium.TenantFromContext(ctx)
 	if t == nil || t.ID == uuid.Nil {
 		return &atrium.Error{Code: atrium.EINTERNAL, Message: "no tenant", Err: errors.New("store: InTenant called without a tenant in context")}
 	}
-	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		ttx, err := enterTenant(ctx, tx, t.ID)
-		if err != nil {
-			return err
-		}
-		return fn(ttx)
+	return db.inTx(ctx, t.ID, func(tx pgx.Tx) error {
+		return fn(&Tx{tx: tx, TenantID: t.ID})
 	})
 }
 
 // InSystem runs fn in a transaction over the system-wide tables and commits if
 // fn returns nil.
 func (db *DB) InSystem(ctx context.Context, fn func(*SysTx) error) error {
-	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	return db.inTx(ctx, uuid.Nil, func(tx pgx.Tx) error {
 		return fn(&SysTx{tx: tx})
 	})
 }
+
+// inTx begins a transaction, scoped to tenant unless it is uuid.Nil, runs fn
+// and commits, or rolls back when fn or the commit fails.
+func (db *DB) inTx(ctx context.Context, tenant uuid.UUID, fn func(pgx.Tx) error) (err error) {
+	var b pgx.Batch
+	b.BeginTx(pgx.TxOptions{})
+	if tenant != uuid.Nil {
+		b.Queue(setTenantSQL, tenant.String())
+	}
+	br := db.pool.SendBatch(ctx, &b)
+	tx := br.Tx()
+	if err := br.Close(); err != nil {
+		if tx != nil {
+			_ = tx.Rollback(ctx)
+		}
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if tx == nil {
+		return errors.New("store: begin: no transaction")
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+const setTenantSQL = `SELECT set_config('app.tenant_id', $1, true)`
 
 // EnterTenant scopes the rest of this system transaction to one tenant, for
 // the rare operation that must write system and tenant rows atomically
@@ -111,7 +140,7 @@ func (s *SysTx) EnterTenant(ctx context.Context, tenantID uuid.UUID) (*Tx, error
 // enterTenant sets app.tenant_id transaction-locally, so a pooled connection
 // never carries one tenant into the next request.
 func enterTenant(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*Tx, error) {
-	if _, err := tx.Exec(ctx, "SELECT set_config('app.tenant_id', $1, true)", id.String()); err != nil {
+	if _, err := tx.Exec(ctx, setTenantSQL, id.String()); err != nil {
 		return nil, fmt.Errorf("store: set tenant: %w", err)
 	}
 	return &Tx{tx: tx, TenantID: id}, nil
