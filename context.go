@@ -14,7 +14,25 @@ const (
 	tenantKey
 	userKey
 	operatorKey
+	clientKey
 )
+
+// Client describes where a request came from, for the audit log.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// WithClient returns a context carrying the client's address and user agent.
+func WithClient(ctx context.Context, c Client) context.Context {
+	return context.WithValue(ctx, clientKey, c)
+}
+
+// ClientFromContext returns the request's client, or a zero Client.
+func ClientFromContext(ctx context.Context) Client {
+	c, _ := ctx.Value(clientKey).(Client)
+	return c
+}
 
 // Tenant is the organization a request is about, resolved from its URL.
 type Tenant struct {

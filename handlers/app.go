@@ -13,8 +13,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/atrium-dev/atrium/handlers/audit"
 	"github.com/atrium-dev/atrium/handlers/auth"
 	"github.com/atrium-dev/atrium/handlers/auth/password"
+	"github.com/atrium-dev/atrium/handlers/authz"
 	"github.com/atrium-dev/atrium/handlers/console"
 	"github.com/atrium-dev/atrium/handlers/dashboard"
 	"github.com/atrium-dev/atrium/handlers/mw"
@@ -64,6 +66,10 @@ type App struct {
 	loginSM  *scs.SessionManager
 	opSM     *scs.SessionManager
 
+	// permissions maps "METHOD /o/:org/path" to what the route requires.
+	permissions map[string]authz.Permission
+
+	audit     *audit.Handler
 	auth      *auth.Handler
 	dashboard *dashboard.Handler
 	console   *console.Handler
@@ -104,6 +110,8 @@ func New(d Deps) *App {
 	a.opSM = newSessionManager(d.DB.SystemSessions("console"), "atrium_console", d.Config.SessionIdleTimeout, d.Config.SessionLifetime, secure)
 	a.loginSM = newSessionManager(d.DB.SystemSessions("login"), "atrium_login", 10*time.Minute, 10*time.Minute, secure)
 
+	a.permissions = map[string]authz.Permission{}
+	a.audit = audit.New(d.DB)
 	a.auth = auth.New(d.DB, d.Hasher, a.tenantSM, a.loginSM, d.Log)
 	a.dashboard = dashboard.New(d.DB)
 	a.console = console.New(d.DB, d.Hasher, a.opSM, d.Log)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/atrium-dev/atrium/handlers/authz"
 	"github.com/atrium-dev/atrium/handlers/mw"
 	"github.com/atrium-dev/atrium/handlers/web"
 	authviews "github.com/atrium-dev/atrium/views/auth"
@@ -59,11 +61,13 @@ func (a *App) routes(e *echo.Echo) {
 	org.GET("/login", a.auth.ShowTenantLogin)
 	org.POST("/login", a.auth.TenantLogin)
 
-	// Members of that organization only.
+	// Members of that organization, each route with the permission it needs.
 	member := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, true))
-	member.GET("/", a.dashboard.Show)
-	member.GET("/members", a.dashboard.ShowMembers)
-	member.POST("/logout", a.auth.Logout)
+	a.guard(member, http.MethodGet, "/", a.dashboard.Show, authz.DashboardView)
+	a.guard(member, http.MethodGet, "/members", a.dashboard.ShowMembers, authz.MembersRead)
+	a.guard(member, http.MethodGet, "/audit", a.audit.Show, authz.AuditRead)
+	a.guard(member, http.MethodGet, "/audit/export.csv", a.audit.Export, authz.AuditRead)
+	a.guard(member, http.MethodPost, "/logout", a.auth.Logout, authz.Anyone)
 
 	// Operator console: its own session namespace and accounts.
 	con := e.Group("/console", mw.Sessions(a.opSM, "/console"))
@@ -87,6 +91,26 @@ func (a *App) withAssets(next echo.HandlerFunc) echo.HandlerFunc {
 // separate listener in production.
 func (a *App) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})
+}
+
+// guard registers a member route with the permission it needs, and records
+// the pair so that the route × role test can check every route has one.
+func (a *App) guard(g *echo.Group, method, path string, h echo.HandlerFunc, p authz.Permission) {
+	g.Add(method, path, h, authz.Require(p))
+	a.permissions[method+" /o/:org"+path] = p
+}
+
+// RoutePermissions returns the permission of every member route, keyed by
+// "METHOD /o/:org/path".
+func (a *App) RoutePermissions() map[string]authz.Permission { return maps.Clone(a.permissions) }
+
+// Routes lists every registered route as "METHOD path".
+func (a *App) Routes() []string {
+	var out []string
+	for _, r := range a.echo.Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
 }
 
 func (a *App) logPanic(c echo.Context, err error, stack []byte) error {

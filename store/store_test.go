@@ -596,3 +596,52 @@ func TestMigrationsRoundTrip(t *testing.T) {
 		t.Fatalf("up again: %v", err)
 	}
 }
+
+func TestAuditAppendOnly(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	err := f.db.InTenant(f.ctxA, func(tx *store.Tx) error {
+		return tx.RecordAudit(f.ctxA, "member.added", "user", f.userA.ID.String(), "Ann", map[string]string{"role": "owner"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{`UPDATE audit_events SET action = 'auth.logout'`, `DELETE FROM audit_events`, `TRUNCATE audit_events`} {
+		t.Run(sql, func(t *testing.T) {
+			err := f.db.InTenant(f.ctxA, func(tx *store.Tx) error {
+				_, err := tx.Raw().Exec(f.ctxA, sql)
+				return err
+			})
+			if err == nil {
+				t.Fatalf("%s: allowed for the app role", sql)
+			}
+		})
+	}
+	t.Run("OtherTenantSeesNothing", func(t *testing.T) {
+		var events []store.AuditEvent
+		if err := f.db.ReadTenant(f.ctxB, func(b *store.Batch) { b.FindAuditEvents(store.AuditFilter{}, &events) }); err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 0 {
+			t.Fatalf("B sees %d of A's events", len(events))
+		}
+	})
+	t.Run("Filters", func(t *testing.T) {
+		var all, byAction, byActor, none []store.AuditEvent
+		err := f.db.ReadTenant(f.ctxA, func(b *store.Batch) {
+			b.FindAuditEvents(store.AuditFilter{}, &all)
+			b.FindAuditEvents(store.AuditFilter{Action: "member.added"}, &byAction)
+			b.FindAuditEvents(store.AuditFilter{Actor: "%"}, &byActor) // a literal %, not a wildcard
+			b.FindAuditEvents(store.AuditFilter{From: time.Now().Add(time.Hour)}, &none)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 1 || len(byAction) != 1 || len(byActor) != 0 || len(none) != 0 {
+			t.Fatalf("all=%d action=%d actor=%d future=%d", len(all), len(byAction), len(byActor), len(none))
+		}
+		if all[0].Details["role"] != "owner" || all[0].TargetLabel != "Ann" {
+			t.Fatalf("event = %+v", all[0])
+		}
+	})
+}

@@ -24,19 +24,25 @@ type Flash struct {
 
 // Page carries what every layout needs.
 type Page struct {
-	Title     string
-	CSRF      string
-	Flashes   []Flash
-	Tenant    *atrium.Tenant
-	User      *atrium.User
-	Operator  *atrium.Operator
-	Nav       string // key of the active navigation item
+	Title    string
+	CSRF     string
+	Flashes  []Flash
+	Tenant   *atrium.Tenant
+	User     *atrium.User
+	Operator *atrium.Operator
+	Nav      string // key of the active navigation item
+	// Perms holds the permissions of the signed-in member, so that pages
+	// offer only what the member may do (the routes enforce it anyway).
+	Perms     map[string]bool
 	RequestID string
 	Assets    *static.Assets
 }
 
 // Asset returns the hashed URL of a static file.
 func (p Page) Asset(name string) string { return p.Assets.URL(name) }
+
+// Can reports whether the signed-in member holds a permission.
+func (p Page) Can(perm string) bool { return p.Perms[perm] }
 
 // OrgURL returns a path inside the current tenant, such as OrgURL("members").
 func (p Page) OrgURL(rel string) string {

@@ -112,9 +112,13 @@ func (h *Handler) Signup(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		_, err = ttx.CreateMembership(ctx, user.ID, "owner")
+		if _, err = ttx.CreateMembership(ctx, user.ID, "owner"); err != nil {
+			return err
+		}
 		existing = user
-		return err
+		actor := atrium.WithUser(ctx, &atrium.User{ID: user.ID, Email: user.Email, Name: user.Name, Role: "owner"})
+		return ttx.RecordAudit(actor, "organization.created", "organization", tenant.ID.String(), tenant.Name,
+			map[string]string{"slug": tenant.Slug})
 	})
 	if atrium.ErrorCode(err) == atrium.ECONFLICT {
 		if tenant == nil {

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -141,9 +142,13 @@ func (h *Handler) enterOrganization(c echo.Context, userID uuid.UUID, slug strin
 		return err // unknown slug: ENOTFOUND, the 404 page
 	}
 	t := &atrium.Tenant{ID: tenant.ID, Slug: tenant.Slug, Name: tenant.Name}
-	if err := h.db.InTenant(atrium.WithTenant(ctx, t), func(tx *store.Tx) error {
-		_, err := tx.FindMemberByUserID(ctx, userID)
-		return err
+	tctx := atrium.WithTenant(ctx, t)
+	if err := h.db.InTenant(tctx, func(tx *store.Tx) error {
+		m, err := tx.FindMemberByUserID(ctx, userID)
+		if err != nil {
+			return err
+		}
+		return recordLogin(tctx, tx, m)
 	}); err != nil {
 		return err // not a member: the same 404
 	}
@@ -178,8 +183,11 @@ func (h *Handler) TenantLogin(c echo.Context) error {
 	}
 	if u != nil {
 		err = h.db.InTenant(ctx, func(tx *store.Tx) error {
-			_, err := tx.FindMemberByUserID(ctx, u.ID)
-			return err
+			m, err := tx.FindMemberByUserID(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			return recordLogin(ctx, tx, m)
 		})
 		switch atrium.ErrorCode(err) {
 		case "":
@@ -195,6 +203,14 @@ func (h *Handler) TenantLogin(c echo.Context) error {
 			return err
 		}
 	}
+	if status == http.StatusUnauthorized {
+		// The organization's admins see attempts on their login page.
+		if err := h.db.InTenant(ctx, func(tx *store.Tx) error {
+			return tx.RecordAudit(ctx, "auth.login_failed", "", "", "", map[string]string{"email": f.Values["email"]})
+		}); err != nil {
+			return err
+		}
+	}
 	return web.Render(c, status, authviews.TenantLogin(web.NewPage(c, "Log in"), f, next))
 }
 
@@ -207,6 +223,11 @@ func (h *Handler) Logout(c echo.Context) error {
 		return err
 	}
 	h.tenantSM.Remove(ctx, store.SessionUserKey)
+	if err := h.db.InTenant(ctx, func(tx *store.Tx) error {
+		return tx.RecordAudit(ctx, "auth.logout", "user", atrium.UserFromContext(ctx).ID.String(), "", nil)
+	}); err != nil {
+		return err
+	}
 	web.Flash(c, views.FlashSuccess, "You have been logged out.")
 	return web.Redirect(c, "/o/"+t.Slug+"/login")
 }
@@ -219,4 +240,10 @@ func safeNext(t *atrium.Tenant, next string) string {
 		return next
 	}
 	return home
+}
+
+// recordLogin notes a successful login in the organization's audit log.
+func recordLogin(ctx context.Context, tx *store.Tx, m *store.Member) error {
+	actor := atrium.WithUser(ctx, &atrium.User{ID: m.UserID, Email: m.Email, Name: m.Name, Role: m.Role})
+	return tx.RecordAudit(actor, "auth.login", "user", m.UserID.String(), m.Email, nil)
 }

@@ -13,7 +13,8 @@ import (
 
 // RequestID gives every request an id, taken from a well-formed
 // X-Request-ID header (set by a load balancer) or made here, echoes it in the
-// response and puts it in the request context for logs and error pages.
+// response and puts it in the request context for logs and error pages,
+// along with the client's address and user agent for the audit log.
 func RequestID() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -25,6 +26,7 @@ func RequestID() echo.MiddlewareFunc {
 			}
 			c.Response().Header().Set(echo.HeaderXRequestID, id)
 			ctx := atrium.WithRequestID(c.Request().Context(), id)
+			ctx = atrium.WithClient(ctx, atrium.Client{IP: c.RealIP(), UserAgent: c.Request().UserAgent()})
 			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/atrium-dev/atrium"
+	"github.com/atrium-dev/atrium/handlers/authz"
 	"github.com/atrium-dev/atrium/static"
 	"github.com/atrium-dev/atrium/views"
 )
@@ -52,12 +53,21 @@ func NewPage(c echo.Context, title string) views.Page {
 	ctx := c.Request().Context()
 	token, _ := c.Get(CSRFContextKey).(string)
 	a, _ := ctx.Value(assetsKey).(*static.Assets)
+	u := atrium.UserFromContext(ctx)
+	var perms map[string]bool
+	if u != nil {
+		perms = map[string]bool{}
+		for _, p := range authz.RolePermissions(u.Role) {
+			perms[string(p)] = true
+		}
+	}
 	return views.Page{
 		Title:     title,
+		Perms:     perms,
 		CSRF:      token,
 		Flashes:   popFlashes(ctx),
 		Tenant:    atrium.TenantFromContext(ctx),
-		User:      atrium.UserFromContext(ctx),
+		User:      u,
 		Operator:  atrium.OperatorFromContext(ctx),
 		RequestID: atrium.RequestIDFromContext(ctx),
 		Assets:    a,

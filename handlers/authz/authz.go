@@ -1,0 +1,82 @@
+// Package authz defines what each role may do in an organization: named
+// permissions, the built-in roles as sets of them, and the route guard that
+// enforces them. Every route under /o/{slug}/ declares its permission where
+// it is registered (handlers/routes.go), and a test walks every route with
+// every role.
+package authz
+
+import (
+	"slices"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/atrium-dev/atrium"
+)
+
+// Permission names one thing a member may do.
+type Permission string
+
+// The permissions. Keep the list short and the names stable: custom roles
+// store them.
+const (
+	DashboardView  Permission = "dashboard.view"
+	MembersRead    Permission = "members.read"
+	MembersInvite  Permission = "members.invite"
+	MembersManage  Permission = "members.manage"
+	RolesManage    Permission = "roles.manage"
+	BillingManage  Permission = "billing.manage"
+	SSOManage      Permission = "sso.manage"
+	AuditRead      Permission = "audit.read"
+	SettingsManage Permission = "settings.manage"
+)
+
+// Anyone marks a member route every member may use, whatever their role
+// (logging out, their own profile). It is a declaration, not a loophole: the
+// route still requires a signed-in member.
+const Anyone Permission = ""
+
+// All lists every permission, in the order forms show them.
+var All = []Permission{DashboardView, MembersRead, MembersInvite, MembersManage, RolesManage,
+	BillingManage, SSOManage, AuditRead, SettingsManage}
+
+// Builtin roles, most powerful first. They cannot be edited.
+var Builtin = []struct {
+	Name        string
+	Description string
+	Permissions []Permission
+}{
+	{"owner", "Everything, including billing, roles and deleting the organization.", All},
+	{"admin", "Runs members, SSO, settings and the audit log; cannot grant ownership.",
+		[]Permission{DashboardView, MembersRead, MembersInvite, MembersManage, SSOManage, AuditRead, SettingsManage}},
+	{"billing", "Manages the plan, payment and invoices.", []Permission{DashboardView, MembersRead, BillingManage}},
+	{"member", "Uses the product and sees who else is here.", []Permission{DashboardView, MembersRead}},
+	{"viewer", "Read-only access.", []Permission{DashboardView}},
+}
+
+// RolePermissions returns the permissions of a built-in role, or nil.
+func RolePermissions(role string) []Permission {
+	for _, r := range Builtin {
+		if r.Name == role {
+			return r.Permissions
+		}
+	}
+	return nil
+}
+
+// Can reports whether user holds permission p in the current organization.
+func Can(u *atrium.User, p Permission) bool {
+	return u != nil && (p == Anyone || slices.Contains(RolePermissions(u.Role), p))
+}
+
+// Require lets through only a member holding p; everyone else gets the 403
+// page. It runs after mw.Tenant has put the member in the context.
+func Require(p Permission) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if !Can(atrium.UserFromContext(c.Request().Context()), p) {
+				return atrium.Errorf(atrium.EFORBIDDEN, "Your role in this organization doesn't allow that. Ask an owner or admin if you need it.")
+			}
+			return next(c)
+		}
+	}
+}

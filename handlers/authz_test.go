@@ -1,0 +1,76 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/atrium-dev/atrium/handlers/apptest"
+	"github.com/atrium-dev/atrium/handlers/authz"
+)
+
+// publicTenantRoutes are the only routes under /o/:org that a non-member may
+// call. Every other route there must declare a permission.
+var publicTenantRoutes = map[string]bool{
+	"GET /o/:org":        true, // redirect to /o/:org/
+	"GET /o/:org/login":  true,
+	"POST /o/:org/login": true,
+}
+
+// TestRouteRoleMatrix walks every route under /o/:org with every built-in
+// role: a role holding the route's permission gets through, any other role
+// gets the 403 page. A route added without a permission fails here.
+func TestRouteRoleMatrix(t *testing.T) {
+	t.Parallel()
+	s := apptest.New(t)
+	s.Org(t, "matrix", "Matrix", "owner@matrix.test", "matrix-password")
+	for _, r := range authz.Builtin[1:] {
+		s.AddMember(t, "matrix", r.Name+"@matrix.test", r.Name, "matrix-password", r.Name)
+	}
+	perms := s.App.RoutePermissions()
+
+	var routes []string
+	for _, r := range s.App.Routes() {
+		method, path, _ := strings.Cut(r, " ")
+		if !strings.HasPrefix(path, "/o/:org") || strings.HasSuffix(path, "/*") || method == "echo_route_not_found" {
+			continue
+		}
+		if publicTenantRoutes[r] {
+			continue
+		}
+		if _, ok := perms[r]; !ok {
+			t.Errorf("route %s declares no permission: register it with a.guard in handlers/routes.go", r)
+			continue
+		}
+		routes = append(routes, r)
+	}
+	if len(routes) < 4 {
+		t.Fatalf("only %d guarded routes found; the walk is broken", len(routes))
+	}
+
+	for _, role := range authz.Builtin {
+		email := role.Name + "@matrix.test"
+		for _, r := range routes {
+			t.Run(role.Name+" "+r, func(t *testing.T) {
+				c := s.Client(t)
+				c.Login("matrix", email, "matrix-password")
+				method, path, _ := strings.Cut(r, " ")
+				path = strings.Replace(path, ":org", "matrix", 1)
+				var res *apptest.Response
+				if method == http.MethodPost {
+					res = c.Post(path, url.Values{})
+				} else {
+					res = c.Get(path)
+				}
+				allowed := authz.Can(userWithRole(role.Name), perms[r])
+				switch {
+				case allowed && (res.StatusCode == http.StatusForbidden || res.StatusCode == http.StatusNotFound):
+					t.Fatalf("%s may %s but got %d", role.Name, r, res.StatusCode)
+				case !allowed && res.StatusCode != http.StatusForbidden:
+					t.Fatalf("%s may not %s but got %d", role.Name, r, res.StatusCode)
+				}
+			})
+		}
+	}
+}

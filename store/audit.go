@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/atrium-dev/atrium"
+)
+
+// AuditEvent is one entry of an organization's audit log.
+type AuditEvent struct {
+	ID          int64
+	OccurredAt  time.Time
+	ActorKind   string // "user", "operator" or "system"
+	ActorID     *uuid.UUID
+	ActorEmail  string
+	Action      string // e.g. "member.role_changed"
+	TargetType  string
+	TargetID    string
+	TargetLabel string
+	IP          string
+	UserAgent   string
+	Details     map[string]string
+}
+
+// RecordAudit appends an event to the current tenant's log, in the same
+// transaction as the change it describes, so the two commit or fail
+// together. Actor, address and user agent come from ctx.
+func (tx *Tx) RecordAudit(ctx context.Context, action, targetType, targetID, targetLabel string, details map[string]string) error {
+	kind, actorID, email := "system", (*uuid.UUID)(nil), ""
+	if o := atrium.OperatorFromContext(ctx); o != nil {
+		kind, actorID, email = "operator", &o.ID, o.Email
+	} else if u := atrium.UserFromContext(ctx); u != nil {
+		kind, actorID, email = "user", &u.ID, u.Email
+	}
+	var ip *netip.Addr
+	cl := atrium.ClientFromContext(ctx)
+	if a, err := netip.ParseAddr(cl.IP); err == nil {
+		ip = &a
+	}
+	ua := cl.UserAgent
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	if details == nil {
+		details = map[string]string{}
+	}
+	d, err := json.Marshal(details)
+	if err != nil {
+		return fmt.Errorf("store: audit details: %w", err)
+	}
+	_, err = tx.tx.Exec(ctx, `
+		INSERT INTO audit_events (tenant_id, actor_kind, actor_id, actor_email, action,
+		                          target_type, target_id, target_label, ip, user_agent, details)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		tx.TenantID, kind, actorID, email, action, targetType, targetID, targetLabel, ip, ua, d)
+	return translate(err, "record audit event")
+}
+
+// AuditFilter narrows the audit log. Zero fields match everything.
+type AuditFilter struct {
+	Actor  string    // actor email, matched as a substring
+	Action string    // exact action
+	From   time.Time // inclusive
+	To     time.Time // exclusive
+	Before int64     // keyset: only events with a smaller id (older)
+	Limit  int
+}
+
+// where builds the filter's WHERE clause and arguments.
+func (f AuditFilter) where() (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		conds = append(conds, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Actor != "" {
+		add(`actor_email ILIKE $%d`, "%"+escapeLike(f.Actor)+"%")
+	}
+	if f.Action != "" {
+		add(`action = $%d`, f.Action)
+	}
+	if !f.From.IsZero() {
+		add(`occurred_at >= $%d`, f.From)
+	}
+	if !f.To.IsZero() {
+		add(`occurred_at < $%d`, f.To)
+	}
+	if f.Before > 0 {
+		add(`id < $%d`, f.Before)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return "WHERE " + strings.Join(conds, " AND "), args
+}
+
+const auditColumns = `id, occurred_at, actor_kind, actor_id, actor_email, action,
+	target_type, target_id, target_label, coalesce(host(ip), ''), user_agent, details`
+
+func scanAudit(row pgx.CollectableRow) (AuditEvent, error) {
+	var e AuditEvent
+	err := row.Scan(&e.ID, &e.OccurredAt, &e.ActorKind, &e.ActorID, &e.ActorEmail, &e.Action,
+		&e.TargetType, &e.TargetID, &e.TargetLabel, &e.IP, &e.UserAgent, &e.Details)
+	return e, err
+}
+
+// FindAuditEvents queues one page of the log, newest first, into dst. The
+// page holds up to f.Limit events; one more is fetched to tell whether an
+// older page exists.
+func (b *Batch) FindAuditEvents(f AuditFilter, dst *[]AuditEvent) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	where, args := f.where()
+	args = append(args, f.Limit+1)
+	b.b.Queue(fmt.Sprintf(`SELECT %s FROM audit_events %s ORDER BY id DESC LIMIT $%d`, auditColumns, where, len(args)), args...).
+		Query(func(rows pgx.Rows) error {
+			list, err := pgx.CollectRows(rows, scanAudit)
+			*dst = list
+			return err
+		})
+}
+
+// EachAuditEvent streams every event matching f, newest first, to fn; the
+// CSV export uses it so that a large log is never held in memory.
+func (tx *Tx) EachAuditEvent(ctx context.Context, f AuditFilter, fn func(AuditEvent) error) error {
+	f.Limit = 0
+	where, args := f.where()
+	rows, err := tx.tx.Query(ctx, fmt.Sprintf(`SELECT %s FROM audit_events %s ORDER BY id DESC`, auditColumns, where), args...)
+	if err != nil {
+		return translate(err, "export audit events")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return translate(err, "export audit events")
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err(), "export audit events")
+}
