@@ -19,6 +19,7 @@ import (
 	"github.com/atrium-dev/atrium/handlers/authz"
 	"github.com/atrium-dev/atrium/handlers/console"
 	"github.com/atrium-dev/atrium/handlers/dashboard"
+	"github.com/atrium-dev/atrium/handlers/members"
 	"github.com/atrium-dev/atrium/handlers/mw"
 	"github.com/atrium-dev/atrium/static"
 	"github.com/atrium-dev/atrium/store"
@@ -72,6 +73,7 @@ type App struct {
 	audit     *audit.Handler
 	auth      *auth.Handler
 	dashboard *dashboard.Handler
+	members   *members.Handler
 	console   *console.Handler
 
 	echo *echo.Echo
@@ -114,6 +116,7 @@ func New(d Deps) *App {
 	a.audit = audit.New(d.DB)
 	a.auth = auth.New(d.DB, d.Hasher, a.tenantSM, a.loginSM, d.Log)
 	a.dashboard = dashboard.New(d.DB)
+	a.members = members.New(d.DB, a.tenantSM)
 	a.console = console.New(d.DB, d.Hasher, a.opSM, d.Log)
 
 	e := echo.New()

@@ -172,7 +172,7 @@ func TestSignup(t *testing.T) {
 				}
 				wantNoScript(t, dash)
 				list := c.Get("/o/acme/members")
-				wantText(t, list, "[data-testid=members] tbody td", tc.name)
+				wantText(t, list, "[data-testid=members] [data-testid=member-name]", tc.name)
 				wantNoScript(t, list)
 
 				if tn := findTenant(t, s, "acme"); tn == nil || tn.Name != tc.org {

@@ -64,7 +64,11 @@ func (a *App) routes(e *echo.Echo) {
 	// Members of that organization, each route with the permission it needs.
 	member := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, true))
 	a.guard(member, http.MethodGet, "/", a.dashboard.Show, authz.DashboardView)
-	a.guard(member, http.MethodGet, "/members", a.dashboard.ShowMembers, authz.MembersRead)
+	a.guard(member, http.MethodGet, "/members", a.members.List, authz.MembersRead)
+	a.guard(member, http.MethodPost, "/members/:id/role", a.members.ChangeRole, authz.MembersManage)
+	a.guard(member, http.MethodPost, "/members/:id/remove", a.members.Remove, authz.MembersManage)
+	a.guard(member, http.MethodPost, "/members/:id/transfer", a.members.TransferOwnership, authz.OwnershipGive)
+	a.guard(member, http.MethodPost, "/leave", a.members.Leave, authz.Anyone)
 	a.guard(member, http.MethodGet, "/audit", a.audit.Show, authz.AuditRead)
 	a.guard(member, http.MethodGet, "/audit/export.csv", a.audit.Export, authz.AuditRead)
 	a.guard(member, http.MethodPost, "/logout", a.auth.Logout, authz.Anyone)

@@ -101,3 +101,62 @@ func (tx *Tx) DeleteMember(ctx context.Context, memberID uuid.UUID) error {
 	}
 	return nil
 }
+
+// FindMemberByID returns a member of the current tenant; a member of
+// another tenant is ENOTFOUND.
+func (tx *Tx) FindMemberByID(ctx context.Context, id uuid.UUID) (*Member, error) {
+	rows, err := tx.tx.Query(ctx, `
+		SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at
+		FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.id = $1`, id)
+	if err != nil {
+		return nil, translate(err, "find member")
+	}
+	m, err := pgx.CollectExactlyOneRow(rows, scanMember)
+	if err != nil {
+		return nil, translate(err, "find member")
+	}
+	return &m, nil
+}
+
+// LockOwners locks the owners' memberships for the rest of the transaction
+// and returns their ids. Changes that could leave an organization without an
+// owner take this lock first, so two concurrent demotions cannot both see
+// "another owner remains".
+func (tx *Tx) LockOwners(ctx context.Context) ([]uuid.UUID, error) {
+	rows, err := tx.tx.Query(ctx, `SELECT id FROM memberships WHERE role = 'owner' ORDER BY id FOR UPDATE`)
+	if err != nil {
+		return nil, translate(err, "lock owners")
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return ids, translate(err, "lock owners")
+}
+
+// MemberFilter pages through a tenant's members, searching names and emails.
+type MemberFilter struct {
+	Query  string
+	Limit  int
+	Offset int
+}
+
+// FindMembersPage queues one page of members matching f, by name, and the
+// number matching, into dst and total.
+func (b *Batch) FindMembersPage(f MemberFilter, dst *[]Member, total *int) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	pattern := "%" + escapeLike(f.Query) + "%"
+	b.b.Queue(`
+		SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE $1 = '%%' OR u.name ILIKE $1 OR u.email ILIKE $1`, pattern,
+	).QueryRow(func(row pgx.Row) error { return row.Scan(total) })
+	b.b.Queue(`
+		SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at
+		FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE $1 = '%%' OR u.name ILIKE $1 OR u.email ILIKE $1
+		ORDER BY u.name, u.email, m.id LIMIT $2 OFFSET $3`, pattern, f.Limit, f.Offset,
+	).Query(func(rows pgx.Rows) error {
+		list, err := pgx.CollectRows(rows, scanMember)
+		*dst = list
+		return err
+	})
+}

@@ -24,7 +24,8 @@ import (
 var Actions = []string{
 	"auth.login", "auth.login_failed", "auth.logout",
 	"organization.created",
-	"member.added", "member.role_changed", "member.removed",
+	"member.added", "member.role_changed", "member.removed", "member.left",
+	"ownership.transferred",
 }
 
 // Handler serves the audit log.

@@ -23,6 +23,7 @@ const (
 	MembersRead    Permission = "members.read"
 	MembersInvite  Permission = "members.invite"
 	MembersManage  Permission = "members.manage"
+	OwnershipGive  Permission = "ownership.transfer"
 	RolesManage    Permission = "roles.manage"
 	BillingManage  Permission = "billing.manage"
 	SSOManage      Permission = "sso.manage"
@@ -36,7 +37,7 @@ const (
 const Anyone Permission = ""
 
 // All lists every permission, in the order forms show them.
-var All = []Permission{DashboardView, MembersRead, MembersInvite, MembersManage, RolesManage,
+var All = []Permission{DashboardView, MembersRead, MembersInvite, MembersManage, OwnershipGive, RolesManage,
 	BillingManage, SSOManage, AuditRead, SettingsManage}
 
 // Builtin roles, most powerful first. They cannot be edited.
@@ -52,6 +53,9 @@ var Builtin = []struct {
 	{"member", "Uses the product and sees who else is here.", []Permission{DashboardView, MembersRead}},
 	{"viewer", "Read-only access.", []Permission{DashboardView}},
 }
+
+// IsBuiltin reports whether role names a built-in role.
+func IsBuiltin(role string) bool { return RolePermissions(role) != nil }
 
 // RolePermissions returns the permissions of a built-in role, or nil.
 func RolePermissions(role string) []Permission {

@@ -1,5 +1,4 @@
-// Package dashboard serves an organization's home page and, until the
-// members area lands in full, its read-only member list.
+// Package dashboard serves an organization's home page.
 package dashboard
 
 import (
@@ -20,9 +19,6 @@ type Handler struct {
 // New returns the dashboard handlers.
 func New(db *store.DB) *Handler { return &Handler{db: db} }
 
-// membersPageSize bounds the member list until it gets pagination.
-const membersPageSize = 100
-
 // Show handles "GET /o/:org/".
 func (h *Handler) Show(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -36,21 +32,4 @@ func (h *Handler) Show(c echo.Context) error {
 	p := web.NewPage(c, "Dashboard")
 	p.Nav = "dashboard"
 	return web.Render(c, http.StatusOK, dashviews.Dashboard(p, s))
-}
-
-// ShowMembers handles "GET /o/:org/members".
-func (h *Handler) ShowMembers(c echo.Context) error {
-	ctx := c.Request().Context()
-	var members []store.Member
-	var total int
-	err := h.db.ReadTenant(ctx, func(b *store.Batch) {
-		b.FindMembers(membersPageSize, &members)
-		b.CountMembers(&total)
-	})
-	if err != nil {
-		return err
-	}
-	p := web.NewPage(c, "Members")
-	p.Nav = "members"
-	return web.Render(c, http.StatusOK, dashviews.Members(p, members, total))
 }

@@ -1,0 +1,229 @@
+// Package members serves an organization's member list and the changes
+// admins make to it: roles, removal, leaving, and ownership transfer, each
+// recorded in the audit log in the same transaction.
+package members
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/atrium-dev/atrium"
+	"github.com/atrium-dev/atrium/handlers/authz"
+	"github.com/atrium-dev/atrium/handlers/web"
+	"github.com/atrium-dev/atrium/store"
+	"github.com/atrium-dev/atrium/views"
+	memberviews "github.com/atrium-dev/atrium/views/members"
+)
+
+// Handler serves the members area.
+type Handler struct {
+	db       *store.DB
+	tenantSM *scs.SessionManager
+}
+
+// New returns the members handlers.
+func New(db *store.DB, tenantSM *scs.SessionManager) *Handler {
+	return &Handler{db: db, tenantSM: tenantSM}
+}
+
+// PageSize is the number of members per page.
+const PageSize = 50
+
+// List handles "GET /o/:org/members": search by name or email, 50 a page.
+func (h *Handler) List(c echo.Context) error {
+	ctx := c.Request().Context()
+	q := strings.TrimSpace(c.QueryParam("q"))
+	if len(q) > 100 {
+		q = q[:100]
+	}
+	page, _ := strconv.Atoi(c.QueryParam("page"))
+	if page < 1 {
+		page = 1
+	}
+	l := memberviews.List{Query: q}
+	err := h.db.ReadTenant(ctx, func(b *store.Batch) {
+		b.FindMembersPage(store.MemberFilter{Query: q, Limit: PageSize, Offset: (page - 1) * PageSize}, &l.Members, &l.Total)
+	})
+	if err != nil {
+		return err
+	}
+	link := func(p int) string {
+		v := url.Values{"page": {strconv.Itoa(p)}}
+		if q != "" {
+			v.Set("q", q)
+		}
+		return "?" + v.Encode()
+	}
+	if page > 1 {
+		l.PrevURL = link(page - 1)
+	}
+	if page*PageSize < l.Total {
+		l.NextURL = link(page + 1)
+	}
+	if l.Total > 0 {
+		first := (page-1)*PageSize + 1
+		l.Summary = fmt.Sprintf("%d–%d of %d", first, first+len(l.Members)-1, l.Total)
+	}
+	for _, r := range authz.Builtin {
+		l.Roles = append(l.Roles, r.Name)
+	}
+	p := web.NewPage(c, "Members")
+	p.Nav = "members"
+	return web.Render(c, http.StatusOK, memberviews.Members(p, l))
+}
+
+// memberID reads the :id of a member URL; a malformed id is a member that
+// does not exist.
+func memberID(c echo.Context) (uuid.UUID, error) {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return uuid.Nil, atrium.Errorf(atrium.ENOTFOUND, "We couldn't find that member.")
+	}
+	return id, nil
+}
+
+// mutate runs fn in a tenant transaction with the owners locked and the
+// acting member loaded.
+func (h *Handler) mutate(c echo.Context, fn func(tx *store.Tx, actor *store.Member, owners int) error) error {
+	ctx := c.Request().Context()
+	u := atrium.UserFromContext(ctx)
+	return h.db.InTenant(ctx, func(tx *store.Tx) error {
+		owners, err := tx.LockOwners(ctx)
+		if err != nil {
+			return err
+		}
+		actor, err := tx.FindMemberByUserID(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		return fn(tx, actor, len(owners))
+	})
+}
+
+// change runs fn like mutate and answers like a form: a broken rule is a
+// flash on the members page, a member of another organization the 404 page.
+func (h *Handler) change(c echo.Context, fn func(tx *store.Tx, actor *store.Member, owners int) error) error {
+	err := h.mutate(c, fn)
+	switch atrium.ErrorCode(err) {
+	case "":
+	case atrium.EINVALID, atrium.ECONFLICT, atrium.EFORBIDDEN:
+		web.Flash(c, views.FlashError, atrium.ErrorMessage(err))
+	default:
+		return err
+	}
+	return web.Redirect(c, "/o/"+atrium.TenantFromContext(c.Request().Context()).Slug+"/members")
+}
+
+// ChangeRole handles "POST /o/:org/members/:id/role".
+func (h *Handler) ChangeRole(c echo.Context) error {
+	id, err := memberID(c)
+	if err != nil {
+		return err
+	}
+	role := c.FormValue("role")
+	return h.change(c, func(tx *store.Tx, actor *store.Member, owners int) error {
+		ctx := c.Request().Context()
+		target, err := tx.FindMemberByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := checkRoleChange(actor, target, role, owners); err != nil {
+			return err
+		}
+		if target.Role == role {
+			web.Flash(c, views.FlashInfo, target.Name+" already has the role "+role+".")
+			return nil
+		}
+		if err := tx.UpdateMemberRole(ctx, id, role); err != nil {
+			return err
+		}
+		web.Flash(c, views.FlashSuccess, target.Name+" is now "+role+".")
+		return tx.RecordAudit(ctx, "member.role_changed", "member", id.String(), target.Email,
+			map[string]string{"from": target.Role, "to": role})
+	})
+}
+
+// Remove handles "POST /o/:org/members/:id/remove".
+func (h *Handler) Remove(c echo.Context) error {
+	id, err := memberID(c)
+	if err != nil {
+		return err
+	}
+	return h.change(c, func(tx *store.Tx, actor *store.Member, owners int) error {
+		ctx := c.Request().Context()
+		target, err := tx.FindMemberByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := checkRemove(actor, target, owners); err != nil {
+			return err
+		}
+		if err := tx.DeleteMember(ctx, id); err != nil {
+			return err
+		}
+		web.Flash(c, views.FlashSuccess, target.Name+" was removed from the organization.")
+		return tx.RecordAudit(ctx, "member.removed", "member", id.String(), target.Email,
+			map[string]string{"role": target.Role})
+	})
+}
+
+// TransferOwnership handles "POST /o/:org/members/:id/transfer": the target
+// becomes an owner and the acting owner an admin.
+func (h *Handler) TransferOwnership(c echo.Context) error {
+	id, err := memberID(c)
+	if err != nil {
+		return err
+	}
+	return h.change(c, func(tx *store.Tx, actor *store.Member, owners int) error {
+		ctx := c.Request().Context()
+		target, err := tx.FindMemberByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := checkTransfer(actor, target); err != nil {
+			return err
+		}
+		if err := tx.UpdateMemberRole(ctx, target.ID, "owner"); err != nil {
+			return err
+		}
+		if err := tx.UpdateMemberRole(ctx, actor.ID, "admin"); err != nil {
+			return err
+		}
+		web.Flash(c, views.FlashSuccess, target.Name+" now owns the organization; you are an admin.")
+		return tx.RecordAudit(ctx, "ownership.transferred", "member", target.ID.String(), target.Email,
+			map[string]string{"from": actor.Email})
+	})
+}
+
+// Leave handles "POST /o/:org/leave": the signed-in member leaves; their
+// session here ends with their membership.
+func (h *Handler) Leave(c echo.Context) error {
+	ctx := c.Request().Context()
+	err := h.mutate(c, func(tx *store.Tx, actor *store.Member, owners int) error {
+		if err := checkLeave(actor, owners); err != nil {
+			return err
+		}
+		if err := tx.DeleteMember(ctx, actor.ID); err != nil {
+			return err
+		}
+		return tx.RecordAudit(ctx, "member.left", "member", actor.ID.String(), actor.Email, nil)
+	})
+	if atrium.ErrorCode(err) == atrium.ECONFLICT {
+		web.Flash(c, views.FlashError, atrium.ErrorMessage(err))
+		return web.Redirect(c, "/o/"+atrium.TenantFromContext(ctx).Slug+"/members")
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.tenantSM.Destroy(ctx); err != nil {
+		return err
+	}
+	return web.Redirect(c, "/login")
+}

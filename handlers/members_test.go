@@ -1,0 +1,196 @@
+package handlers_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/atrium-dev/atrium/handlers/apptest"
+	"github.com/atrium-dev/atrium/store"
+)
+
+// membersFixture is an organization with an owner, an admin and a member,
+// and a second organization next door.
+func membersFixture(t *testing.T) (*apptest.Server, *apptest.Client, *apptest.Client) {
+	t.Helper()
+	s := apptest.New(t)
+	s.Org(t, "crew", "Crew", "owner@crew.test", "crew-password")
+	s.AddMember(t, "crew", "admin@crew.test", "Ada Admin", "crew-password", "admin")
+	s.AddMember(t, "crew", "mem@crew.test", "Mo Member", "crew-password", "member")
+	s.Org(t, "other", "Other", "boss@other.test", "crew-password")
+	owner, admin := s.Client(t), s.Client(t)
+	owner.Login("crew", "owner@crew.test", "crew-password")
+	admin.Login("crew", "admin@crew.test", "crew-password")
+	return s, owner, admin
+}
+
+func memberByEmail(t *testing.T, s *apptest.Server, slug, email string) *store.Member {
+	t.Helper()
+	for _, m := range members(t, s, slug) {
+		if m.Email == email {
+			return &m
+		}
+	}
+	return nil
+}
+
+func flashText(res *apptest.Response) string {
+	return strings.TrimSpace(res.Doc.Find("[data-testid=flashes]").Text())
+}
+
+func TestMemberChanges(t *testing.T) {
+	t.Parallel()
+	s, owner, admin := membersFixture(t)
+	memID := memberByEmail(t, s, "crew", "mem@crew.test").ID.String()
+	ownerID := memberByEmail(t, s, "crew", "owner@crew.test").ID.String()
+	adminID := memberByEmail(t, s, "crew", "admin@crew.test").ID.String()
+	post := func(c *apptest.Client, path string, form url.Values) *apptest.Response {
+		t.Helper()
+		res := c.Post("/o/crew"+path, form)
+		if res.StatusCode == http.StatusSeeOther {
+			return c.Get(res.Location())
+		}
+		return res
+	}
+	role := func(email string) string {
+		if m := memberByEmail(t, s, "crew", email); m != nil {
+			return m.Role
+		}
+		return ""
+	}
+
+	t.Run("AdminPromotesMember", func(t *testing.T) {
+		res := post(admin, "/members/"+memID+"/role", url.Values{"role": {"billing"}})
+		if !strings.Contains(flashText(res), "Mo Member is now billing") || role("mem@crew.test") != "billing" {
+			t.Fatalf("flash %q, role %q", flashText(res), role("mem@crew.test"))
+		}
+	})
+	t.Run("ErrAdminGrantsOwner", func(t *testing.T) {
+		res := post(admin, "/members/"+memID+"/role", url.Values{"role": {"owner"}})
+		if !strings.Contains(flashText(res), "Only an owner") || role("mem@crew.test") != "billing" {
+			t.Fatalf("flash %q, role %q", flashText(res), role("mem@crew.test"))
+		}
+	})
+	t.Run("ErrAdminDemotesOwner", func(t *testing.T) {
+		post(admin, "/members/"+ownerID+"/role", url.Values{"role": {"member"}})
+		if role("owner@crew.test") != "owner" {
+			t.Fatal("an admin demoted the owner")
+		}
+	})
+	t.Run("ErrRaiseOwnRole", func(t *testing.T) {
+		res := post(admin, "/members/"+adminID+"/role", url.Values{"role": {"owner"}})
+		if !strings.Contains(flashText(res), "your own role") || role("admin@crew.test") != "admin" {
+			t.Fatalf("flash %q, role %q", flashText(res), role("admin@crew.test"))
+		}
+	})
+	t.Run("ErrUnknownRole", func(t *testing.T) {
+		res := post(owner, "/members/"+memID+"/role", url.Values{"role": {"emperor"}})
+		if !strings.Contains(flashText(res), "no role named") || role("mem@crew.test") != "billing" {
+			t.Fatalf("flash %q", flashText(res))
+		}
+	})
+	t.Run("ErrLastOwnerLeaves", func(t *testing.T) {
+		res := post(owner, "/leave", nil)
+		if !strings.Contains(flashText(res), "last owner") || role("owner@crew.test") != "owner" {
+			t.Fatalf("flash %q", flashText(res))
+		}
+	})
+	t.Run("ErrNotFoundOtherOrganizationsMember", func(t *testing.T) {
+		boss := memberByEmail(t, s, "other", "boss@other.test").ID.String()
+		for _, path := range []string{"/members/" + boss + "/role", "/members/" + boss + "/remove", "/members/" + boss + "/transfer", "/members/not-a-uuid/remove"} {
+			res := owner.Post("/o/crew"+path, url.Values{"role": {"viewer"}})
+			wantErrorPage(t, res, http.StatusNotFound)
+		}
+		if role := memberByEmail(t, s, "other", "boss@other.test"); role == nil || role.Role != "owner" {
+			t.Fatal("the other organization's owner changed")
+		}
+	})
+	t.Run("TransferOwnership", func(t *testing.T) {
+		post(owner, "/members/"+adminID+"/transfer", nil)
+		if role("admin@crew.test") != "owner" || role("owner@crew.test") != "admin" {
+			t.Fatalf("after transfer: new %q, old %q", role("admin@crew.test"), role("owner@crew.test"))
+		}
+	})
+	t.Run("RemoveEndsAccess", func(t *testing.T) {
+		m := s.Client(t)
+		m.Login("crew", "mem@crew.test", "crew-password")
+		post(admin, "/members/"+memID+"/remove", nil) // admin is now the owner
+		if memberByEmail(t, s, "crew", "mem@crew.test") != nil {
+			t.Fatal("member not removed")
+		}
+		wantErrorPage(t, m.Get("/o/crew/"), http.StatusNotFound)
+	})
+	t.Run("Audited", func(t *testing.T) {
+		res := admin.Get("/o/crew/audit")
+		got := strings.Join(res.Doc.Find("[data-testid=audit-events] tbody td code").Map(func(_ int, s *goquery.Selection) string { return s.Text() }), ",")
+		for _, want := range []string{"member.removed", "ownership.transferred", "member.role_changed"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("audit log lacks %s: %s", want, got)
+			}
+		}
+	})
+	t.Run("MemberLeaves", func(t *testing.T) {
+		s.AddMember(t, "crew", "leaver@crew.test", "Lee", "crew-password", "viewer")
+		l := s.Client(t)
+		l.Login("crew", "leaver@crew.test", "crew-password")
+		wantRedirect(t, l.Post("/o/crew/leave", nil), "/login")
+		if memberByEmail(t, s, "crew", "leaver@crew.test") != nil {
+			t.Fatal("still a member after leaving")
+		}
+	})
+}
+
+func TestMembersListAtScale(t *testing.T) {
+	t.Parallel()
+	s := apptest.New(t)
+	tn := s.Org(t, "big", "Big", "owner@big.test", "big-password")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, s.DB.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`SELECT set_config('app.tenant_id', '` + tn.ID.String() + `', true)`,
+		`INSERT INTO users (email, name, password_hash)
+		 SELECT 'user' || i || '@big.test', 'User ' || lpad(i::text, 4, '0'), 'x' FROM generate_series(1, 4999) i`,
+		`INSERT INTO memberships (tenant_id, user_id, role)
+		 SELECT '` + tn.ID.String() + `', id, 'member' FROM users WHERE email LIKE '%@big.test' AND email <> 'owner@big.test'`,
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := s.Client(t)
+	c.Login("big", "owner@big.test", "big-password")
+
+	res := c.Get("/o/big/members")
+	wantText(t, res, "[data-testid=member-total]", "5000 members")
+	if n := res.Doc.Find("[data-testid=members] tbody tr").Length(); n != 50 {
+		t.Fatalf("first page has %d rows, want 50", n)
+	}
+	last := c.Get("/o/big/members?page=100")
+	if n := last.Doc.Find("[data-testid=members] tbody tr").Length(); n != 50 || last.Doc.Find(`a[rel=next]`).Length() != 0 {
+		t.Fatalf("page 100 has %d rows / a next link", n)
+	}
+	found := c.Get("/o/big/members?q=User+4321")
+	if n := found.Doc.Find("[data-testid=members] tbody tr").Length(); n != 1 {
+		t.Fatalf("search found %d rows, want 1", n)
+	}
+	wild := c.Get("/o/big/members?q=%25")
+	if n := wild.Doc.Find("[data-testid=members] tbody tr").Length(); n != 0 {
+		t.Fatalf("a literal %% matched %d rows", n)
+	}
+}
