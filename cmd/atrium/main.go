@@ -4,6 +4,7 @@
 //	atrium dev                       private PostgreSQL under .data/, migrations, demo data, serve (make run)
 //	atrium migrate up|down|status    apply or inspect the schema (MIGRATION_DATABASE_URL)
 //	atrium operator create --email … create an operator account for the console
+//	atrium seed --tenants N …        add deterministic benchmark data
 package main
 
 import (
@@ -24,6 +25,7 @@ commands:
                              migrations, demo data, server on ADDR (default :8080)
   migrate up|down|status     apply, roll back one, or list migrations
   operator create --email E  create a console operator (prompts for or generates a password)
+  seed --tenants N [--members M --seed S --hot H --hot-members K]  add deterministic bench data (owner role)
 
 Configuration is read from environment variables; see README.md.
 `
@@ -47,6 +49,8 @@ func main() {
 		err = runMigrate(ctx, args)
 	case "operator":
 		err = runOperator(ctx, args)
+	case "seed":
+		err = runSeed(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:

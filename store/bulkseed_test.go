@@ -1,0 +1,358 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/atrium-dev/atrium"
+	"github.com/atrium-dev/atrium/handlers/auth/password"
+	"github.com/atrium-dev/atrium/store"
+	"github.com/atrium-dev/atrium/store/storetest"
+)
+
+// benchHash is BenchPassword hashed once, as the seed command does.
+var benchHash = sync.OnceValues(func() (string, error) {
+	return password.New(password.Default).Hash(store.BenchPassword)
+})
+
+// seedOpts are the small sizes the tests use: 5 hot tenants of 50, the rest
+// averaging 20 members (Members/Tenants), in chunks of 7 tenants so that
+// several chunks share the transaction.
+func seedOpts(t *testing.T, tenants int) store.SeedOptions {
+	t.Helper()
+	hash, err := benchHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.SeedOptions{Tenants: tenants, Members: 20 * tenants, Seed: 42, Hot: 5, HotMembers: 50,
+		PasswordHash: hash, ChunkTenants: 7}
+}
+
+func mustSeed(t *testing.T, db *storetest.DB, o store.SeedOptions) store.SeedResult {
+	t.Helper()
+	res, err := store.BulkSeed(context.Background(), db.OwnerURL, o)
+	if err != nil {
+		t.Fatalf("BulkSeed(%d tenants): %v", o.Tenants, err)
+	}
+	return res
+}
+
+// ownerConn connects as the owner, who reads memberships across tenants
+// through the owner_directory policy (SELECT only), even under FORCE.
+func ownerConn(t *testing.T, db *storetest.DB) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), db.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func queryInt(t *testing.T, conn *pgx.Conn, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// fingerprint hashes every bench row but timestamps and password hashes.
+func fingerprint(t *testing.T, conn *pgx.Conn, maxTenant int) string {
+	t.Helper()
+	var s string
+	err := conn.QueryRow(context.Background(), `
+		SELECT md5(string_agg(concat_ws('|', t.id, t.slug, t.name, t.member_count, m.id, m.role, u.id, u.email, u.name),
+		                      ',' ORDER BY t.slug, m.id))
+		FROM tenants t JOIN memberships m ON m.tenant_id = t.id JOIN users u ON u.id = m.user_id
+		WHERE t.slug LIKE 'bench-%' AND t.slug <= $1`, store.BenchSlug(maxTenant)).Scan(&s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// assertGuardsBack checks that memberships is forced under RLS and counts
+// members by trigger again.
+func assertGuardsBack(t *testing.T, conn *pgx.Conn) {
+	t.Helper()
+	var forced bool
+	var trigger string
+	err := conn.QueryRow(context.Background(), `
+		SELECT c.relforcerowsecurity, g.tgenabled
+		FROM pg_class c JOIN pg_trigger g ON g.tgrelid = c.oid AND g.tgname = 'memberships_count'
+		WHERE c.oid = 'memberships'::regclass`).Scan(&forced, &trigger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !forced || trigger != "O" {
+		t.Fatalf("memberships: force rls = %v, trigger memberships_count tgenabled = %q; want true and O", forced, trigger)
+	}
+}
+
+func TestBulkSeed(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t)
+	ctx := context.Background()
+	res := mustSeed(t, db, seedOpts(t, 30))
+	conn := ownerConn(t, db)
+
+	t.Run("Counts", func(t *testing.T) {
+		if res.TenantsAdded != 30 || res.TenantsTotal != 30 {
+			t.Errorf("result %+v, want 30 tenants added and in total", res)
+		}
+		if n := queryInt(t, conn, `SELECT count(*) FROM tenants WHERE slug LIKE 'bench-%'`); n != 30 {
+			t.Errorf("%d bench tenants, want 30", n)
+		}
+		if n := queryInt(t, conn, `SELECT count(*) FROM users WHERE email LIKE '%@bench.test'`); n != res.UsersAdded {
+			t.Errorf("%d bench users, result says %d", n, res.UsersAdded)
+		}
+		if n := queryInt(t, conn, `SELECT count(*) FROM memberships`); n != res.MembershipsAdded {
+			t.Errorf("%d memberships, result says %d", n, res.MembershipsAdded)
+		}
+		// 5 hot tenants × 50 + 25 tenants averaging 20: about 750.
+		if res.MembershipsAdded < 5*50+25 || res.MembershipsAdded > 1500 {
+			t.Errorf("%d memberships, want about 750", res.MembershipsAdded)
+		}
+		if res.UsersAdded >= res.MembershipsAdded {
+			t.Errorf("%d users for %d memberships: nobody belongs to two tenants", res.UsersAdded, res.MembershipsAdded)
+		}
+		multi := queryInt(t, conn, `SELECT count(*) FROM (SELECT user_id FROM memberships GROUP BY user_id HAVING count(*) > 1) x`)
+		if multi == 0 || multi > res.MembershipsAdded-res.UsersAdded {
+			t.Errorf("%d users in several tenants, %d reused memberships", multi, res.MembershipsAdded-res.UsersAdded)
+		}
+		sizes := queryInt(t, conn, `SELECT count(DISTINCT member_count) FROM tenants WHERE slug > $1`, store.BenchSlug(5))
+		if sizes < 5 {
+			t.Errorf("the 25 tenants after the hot ones have only %d distinct sizes; want a spread", sizes)
+		}
+	})
+
+	t.Run("HotTenantsHaveExactlyKMembersOwnerFirst", func(t *testing.T) {
+		for i := 1; i <= 5; i++ {
+			var n, owners int
+			var ownerEmail string
+			var ownerFirst bool
+			err := conn.QueryRow(ctx, `
+				SELECT count(*), count(*) FILTER (WHERE m.role = 'owner'),
+				       min(u.email) FILTER (WHERE m.role = 'owner'),
+				       min(m.created_at) FILTER (WHERE m.role = 'owner') = min(m.created_at)
+				FROM memberships m JOIN tenants t ON t.id = m.tenant_id JOIN users u ON u.id = m.user_id
+				WHERE t.slug = $1`, store.BenchSlug(i)).Scan(&n, &owners, &ownerEmail, &ownerFirst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != 50 || owners != 1 || ownerEmail != store.BenchEmail(i, 1) || !ownerFirst {
+				t.Errorf("%s: %d members, %d owners, owner %s (first: %v); want 50, 1, %s, true",
+					store.BenchSlug(i), n, owners, ownerEmail, ownerFirst, store.BenchEmail(i, 1))
+			}
+		}
+		if n := queryInt(t, conn, `SELECT count(*) FROM tenants WHERE slug > $1 AND member_count = 50`, store.BenchSlug(5)); n == 25 {
+			t.Error("every tenant has 50 members, not just the hot ones")
+		}
+	})
+
+	t.Run("EveryTenantHasOneOwner", func(t *testing.T) {
+		n := queryInt(t, conn, `
+			SELECT count(*) FROM tenants t
+			WHERE (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id AND m.role = 'owner') <> 1`)
+		if n != 0 {
+			t.Errorf("%d tenants without exactly one owner", n)
+		}
+		roles := queryInt(t, conn, `SELECT count(DISTINCT role) FROM memberships`)
+		if roles != 5 {
+			t.Errorf("%d distinct roles, want all 5", roles)
+		}
+	})
+
+	t.Run("MemberCountMatchesRows", func(t *testing.T) {
+		n := queryInt(t, conn, `
+			SELECT count(*) FROM tenants t
+			WHERE t.member_count <> (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id)`)
+		if n != 0 {
+			t.Errorf("%d tenants whose member_count is wrong", n)
+		}
+	})
+
+	t.Run("ForceAndTriggerBack", func(t *testing.T) { assertGuardsBack(t, conn) })
+
+	t.Run("AppRoleSeesNoMembershipsWithoutTenant", func(t *testing.T) {
+		app, err := pgx.Connect(ctx, db.AppURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer app.Close(ctx)
+		if n := queryInt(t, app, `SELECT count(*) FROM memberships`); n != 0 {
+			t.Errorf("the app role sees %d memberships without a tenant", n)
+		}
+	})
+
+	t.Run("HotTenantThroughTheDoor", func(t *testing.T) {
+		var tn *store.Tenant
+		if err := db.InSystem(ctx, func(tx *store.SysTx) error {
+			var err error
+			tn, err = tx.FindTenantBySlug(ctx, store.BenchSlug(1))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		tctx := atrium.WithTenant(ctx, &atrium.Tenant{ID: tn.ID, Slug: tn.Slug})
+		err := db.InTenant(tctx, func(tx *store.Tx) error {
+			n, err := tx.CountMembers(tctx)
+			if n != 50 {
+				t.Errorf("tenant 1 sees %d members, want 50", n)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("PasswordVerifies", func(t *testing.T) {
+		var hash string
+		if err := conn.QueryRow(ctx, `SELECT password_hash FROM users WHERE email = $1`, store.BenchEmail(7, 1)).Scan(&hash); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := password.New(password.Default).Verify(store.BenchPassword, hash); !ok || err != nil {
+			t.Fatalf("BenchPassword does not verify: %v, %v", ok, err)
+		}
+	})
+
+	t.Run("RerunAddsNothing", func(t *testing.T) {
+		before := fingerprint(t, conn, 30)
+		again := mustSeed(t, db, seedOpts(t, 30))
+		if again.TenantsAdded != 0 || again.UsersAdded != 0 || again.MembershipsAdded != 0 || again.TenantsTotal != 30 {
+			t.Errorf("rerun: %+v, want nothing added and 30 in total", again)
+		}
+		if after := fingerprint(t, conn, 30); after != before {
+			t.Error("a rerun changed the data")
+		}
+	})
+
+	t.Run("TriggerCountsAgain", func(t *testing.T) {
+		var tenantID, userID uuid.UUID
+		var before int
+		if err := conn.QueryRow(ctx, `SELECT id, member_count FROM tenants WHERE slug = $1`, store.BenchSlug(30)).Scan(&tenantID, &before); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.QueryRow(ctx, `SELECT id FROM users WHERE email = $1`, store.BenchEmail(1, 1)).Scan(&userID); err != nil {
+			t.Fatal(err)
+		}
+		tctx := atrium.WithTenant(ctx, &atrium.Tenant{ID: tenantID, Slug: store.BenchSlug(30)})
+		if err := db.InTenant(tctx, func(tx *store.Tx) error {
+			_, err := tx.CreateMembership(tctx, userID, "viewer")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n := queryInt(t, conn, `SELECT member_count FROM tenants WHERE id = $1`, tenantID); n != before+1 {
+			t.Errorf("member_count %d after adding a member to %d: trigger not enabled", n, before)
+		}
+	})
+}
+
+func TestBulkSeedIncremental(t *testing.T) {
+	t.Parallel()
+	grown, atOnce, other := storetest.New(t), storetest.New(t), storetest.New(t)
+
+	first := mustSeed(t, grown, seedOpts(t, 10))
+	small := fingerprint(t, ownerConn(t, grown), 10)
+	res := mustSeed(t, grown, seedOpts(t, 30))
+	if res.TenantsAdded != 20 || res.TenantsTotal != 30 {
+		t.Errorf("growing 10 to 30: %+v", res)
+	}
+	full := mustSeed(t, atOnce, seedOpts(t, 30))
+	if first.MembershipsAdded+res.MembershipsAdded != full.MembershipsAdded || first.UsersAdded+res.UsersAdded != full.UsersAdded {
+		t.Errorf("10 then 30: %+v and %+v; 30 at once: %+v", first, res, full)
+	}
+	g, o := ownerConn(t, grown), ownerConn(t, atOnce)
+
+	t.Run("FirstTenTheSame", func(t *testing.T) {
+		if a, b := fingerprint(t, o, 10), small; a != b {
+			t.Errorf("tenants 1–10: %s seeded alone, %s within 30", b, a)
+		}
+		if a, b := fingerprint(t, g, 10), small; a != b {
+			t.Errorf("tenants 1–10 changed when the database grew: %s, then %s", b, a)
+		}
+	})
+	t.Run("AllThirtyTheSame", func(t *testing.T) {
+		if a, b := fingerprint(t, g, 30), fingerprint(t, o, 30); a != b {
+			t.Errorf("10 then 30: %s; 30 at once: %s", a, b)
+		}
+	})
+	t.Run("OtherSeedOtherData", func(t *testing.T) {
+		opts := seedOpts(t, 30)
+		opts.Seed = 43
+		mustSeed(t, other, opts)
+		if a, b := fingerprint(t, ownerConn(t, other), 30), fingerprint(t, o, 30); a == b {
+			t.Error("seeds 42 and 43 gave the same data")
+		}
+	})
+}
+
+func TestBulkSeedRollsBack(t *testing.T) {
+	t.Parallel()
+
+	// counts returns the bench tenants, users and memberships.
+	counts := func(t *testing.T, conn *pgx.Conn) [3]int {
+		return [3]int{
+			queryInt(t, conn, `SELECT count(*) FROM tenants WHERE slug LIKE 'bench-%'`),
+			queryInt(t, conn, `SELECT count(*) FROM users WHERE email LIKE '%@bench.test'`),
+			queryInt(t, conn, `SELECT count(*) FROM memberships`),
+		}
+	}
+
+	t.Run("ErrConflictMidway", func(t *testing.T) {
+		t.Parallel()
+		db := storetest.New(t)
+		ctx := context.Background()
+		mustSeed(t, db, seedOpts(t, 10))
+		conn := ownerConn(t, db)
+		// Someone already has the email of tenant 15's owner: the third
+		// chunk's COPY of users fails after two chunks went in.
+		if _, err := conn.Exec(ctx, `INSERT INTO users (email, name, password_hash) VALUES ($1, 'Squatter', 'x')`, store.BenchEmail(15, 1)); err != nil {
+			t.Fatal(err)
+		}
+		before := counts(t, conn)
+		opts := seedOpts(t, 20)
+		opts.ChunkTenants = 2
+		if _, err := store.BulkSeed(ctx, db.OwnerURL, opts); err == nil {
+			t.Fatal("BulkSeed succeeded over a conflicting user")
+		}
+		if after := counts(t, conn); after != before {
+			t.Errorf("after a failed seed: tenants, users, memberships = %v, want %v", after, before)
+		}
+		assertGuardsBack(t, conn)
+	})
+
+	t.Run("ErrCanceledAfterFirstChunk", func(t *testing.T) {
+		t.Parallel()
+		db := storetest.New(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		opts := seedOpts(t, 30)
+		chunks := 0
+		opts.Progress = func(store.SeedProgress) { chunks++; cancel() }
+		_, err := store.BulkSeed(ctx, db.OwnerURL, opts)
+		if !errors.Is(err, context.Canceled) || chunks != 1 {
+			t.Fatalf("err = %v after %d chunks, want context.Canceled after 1", err, chunks)
+		}
+		conn := ownerConn(t, db)
+		if c := counts(t, conn); c != [3]int{} {
+			t.Errorf("after a canceled seed: tenants, users, memberships = %v, want none", c)
+		}
+		assertGuardsBack(t, conn)
+		// Nothing is left locked or half done: the next seed goes through.
+		res := mustSeed(t, db, seedOpts(t, 30))
+		if res.TenantsAdded != 30 {
+			t.Errorf("seed after the canceled one: %+v", res)
+		}
+		assertGuardsBack(t, conn)
+	})
+}
