@@ -16,6 +16,7 @@ const (
 	EUNAUTHORIZED = "unauthorized" // not authenticated
 	ERATELIMIT    = "rate_limited" // too many attempts
 	EUNAVAILABLE  = "unavailable"  // overloaded; try again shortly
+	EGONE         = "gone"         // existed, but is used up, withdrawn or expired
 )
 
 // Error is an application error whose Message is safe to show to a user.

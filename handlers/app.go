@@ -4,6 +4,8 @@
 package handlers
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,6 +21,7 @@ import (
 	"github.com/atrium-dev/atrium/handlers/authz"
 	"github.com/atrium-dev/atrium/handlers/console"
 	"github.com/atrium-dev/atrium/handlers/dashboard"
+	"github.com/atrium-dev/atrium/handlers/email"
 	"github.com/atrium-dev/atrium/handlers/members"
 	"github.com/atrium-dev/atrium/handlers/mw"
 	"github.com/atrium-dev/atrium/static"
@@ -41,6 +44,8 @@ type Config struct {
 	// ServeMetrics mounts /metrics on the main listener (dev); production
 	// serves it on a separate address instead.
 	ServeMetrics bool
+	// BaseURL is this installation's absolute URL, for links in emails.
+	BaseURL string
 	// MaxInFlight bounds the requests served at once; beyond it requests
 	// wait briefly, then get 503 (see mw.Shed).
 	MaxInFlight int
@@ -53,6 +58,8 @@ type Deps struct {
 	Log      *slog.Logger
 	Hasher   *password.Hasher
 	Registry *prometheus.Registry
+	// Mailer sends invitations and notices.
+	Mailer email.Sender
 }
 
 // App is the assembled web application.
@@ -116,7 +123,13 @@ func New(d Deps) *App {
 	a.audit = audit.New(d.DB)
 	a.auth = auth.New(d.DB, d.Hasher, a.tenantSM, a.loginSM, d.Log)
 	a.dashboard = dashboard.New(d.DB)
-	a.members = members.New(d.DB, a.tenantSM)
+	if d.Config.BaseURL == "" {
+		d.Config.BaseURL = "http://localhost:8080"
+	}
+	if d.Mailer == nil {
+		d.Mailer = noMailer{}
+	}
+	a.members = members.New(d.DB, a.tenantSM, d.Mailer, d.Hasher, d.Log, d.Config.BaseURL)
 	a.console = console.New(d.DB, d.Hasher, a.opSM, d.Log)
 
 	e := echo.New()
@@ -137,6 +150,14 @@ func New(d Deps) *App {
 
 // ServeHTTP serves a request through the router and its middleware.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.echo.ServeHTTP(w, r) }
+
+// noMailer refuses to send, so that a missing mail setup is a visible
+// failure ("the email could not be sent") rather than silence.
+type noMailer struct{}
+
+func (noMailer) Send(context.Context, email.Message) error {
+	return errors.New("no mail sender configured")
+}
 
 // newSessionManager configures scs for one session namespace. Cookies are
 // HttpOnly and SameSite=Lax always, Secure outside dev; the cookie path is

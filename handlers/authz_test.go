@@ -19,6 +19,9 @@ var publicTenantRoutes = map[string]bool{
 	"GET /o/:org":        true, // redirect to /o/:org/
 	"GET /o/:org/login":  true,
 	"POST /o/:org/login": true,
+	// Accepting an invitation: the token is the credential.
+	"GET /o/:org/invite/:token":  true,
+	"POST /o/:org/invite/:token": true,
 }
 
 // TestRouteRoleMatrix walks every route under /o/:org with every built-in

@@ -22,6 +22,7 @@ var statusOf = map[string]int{
 	atrium.EUNAUTHORIZED: http.StatusUnauthorized,
 	atrium.ERATELIMIT:    http.StatusTooManyRequests,
 	atrium.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	atrium.EGONE:         http.StatusGone,
 }
 
 // handleError is the one place an error becomes a response: it maps the
@@ -85,6 +86,7 @@ func (a *App) describe(err error) (int, string, string, string) {
 		atrium.EUNAUTHORIZED: "Please log in",
 		atrium.ERATELIMIT:    "Slow down",
 		atrium.EUNAVAILABLE:  "Busy",
+		atrium.EGONE:         "No longer available",
 		atrium.ECONFLICT:     "Conflict",
 		atrium.EINVALID:      "Invalid request",
 		atrium.EINTERNAL:     "Something went wrong",

@@ -60,6 +60,8 @@ func (a *App) routes(e *echo.Echo) {
 	org := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, false))
 	org.GET("/login", a.auth.ShowTenantLogin)
 	org.POST("/login", a.auth.TenantLogin)
+	org.GET("/invite/:token", a.members.ShowAccept)
+	org.POST("/invite/:token", a.members.Accept)
 
 	// Members of that organization, each route with the permission it needs.
 	member := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, true))
@@ -69,6 +71,9 @@ func (a *App) routes(e *echo.Echo) {
 	a.guard(member, http.MethodPost, "/members/:id/remove", a.members.Remove, authz.MembersManage)
 	a.guard(member, http.MethodPost, "/members/:id/transfer", a.members.TransferOwnership, authz.OwnershipGive)
 	a.guard(member, http.MethodPost, "/leave", a.members.Leave, authz.Anyone)
+	a.guard(member, http.MethodPost, "/members/invites", a.members.CreateInvite, authz.MembersInvite)
+	a.guard(member, http.MethodPost, "/members/invites/:id/resend", a.members.ResendInvite, authz.MembersInvite)
+	a.guard(member, http.MethodPost, "/members/invites/:id/revoke", a.members.RevokeInvite, authz.MembersInvite)
 	a.guard(member, http.MethodGet, "/audit", a.audit.Show, authz.AuditRead)
 	a.guard(member, http.MethodGet, "/audit/export.csv", a.audit.Export, authz.AuditRead)
 	a.guard(member, http.MethodPost, "/logout", a.auth.Logout, authz.Anyone)

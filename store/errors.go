@@ -16,6 +16,7 @@ var conflictMessages = map[string]string{
 	"users_email_key":             "An account with this email already exists.",
 	"operators_email_key":         "An operator with this email already exists.",
 	"memberships_tenant_user_key": "That person is already a member of this organization.",
+	"invites_open_email_key":      "That address already has an open invitation. Resend it from the list instead.",
 }
 
 // translate maps PostgreSQL errors to application errors in one place: no

@@ -160,3 +160,19 @@ func (b *Batch) FindMembersPage(f MemberFilter, dst *[]Member, total *int) {
 		return err
 	})
 }
+
+// FindMemberByEmail returns the member of the current tenant with that
+// (normalized) email, or ENOTFOUND.
+func (tx *Tx) FindMemberByEmail(ctx context.Context, email string) (*Member, error) {
+	rows, err := tx.tx.Query(ctx, `
+		SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at
+		FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1`, email)
+	if err != nil {
+		return nil, translate(err, "find member by email")
+	}
+	m, err := pgx.CollectExactlyOneRow(rows, scanMember)
+	if err != nil {
+		return nil, translate(err, "find member by email")
+	}
+	return &m, nil
+}

@@ -31,6 +31,7 @@ type Server struct {
 	DB     *storetest.DB
 	App    *handlers.App
 	Hasher *password.Hasher
+	Mail   *Mailbox
 }
 
 // New starts the application on its own database. Logs go to t.Log only
@@ -40,13 +41,14 @@ func New(t testing.TB) *Server {
 	db := storetest.New(t)
 	hasher := password.New(FastHasher)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	mail := &Mailbox{}
 	app := handlers.New(handlers.Deps{
-		Config: handlers.Config{Dev: true, ServeMetrics: true, BodyLimit: "64K"},
-		DB:     db.DB, Log: log, Hasher: hasher,
+		Config: handlers.Config{Dev: true, ServeMetrics: true, BodyLimit: "64K", BaseURL: "http://atrium.test"},
+		DB:     db.DB, Log: log, Hasher: hasher, Mailer: mail,
 	})
 	srv := httptest.NewServer(app)
 	t.Cleanup(srv.Close)
-	return &Server{Server: srv, DB: db, App: app, Hasher: hasher}
+	return &Server{Server: srv, DB: db, App: app, Hasher: hasher, Mail: mail}
 }
 
 type testWriter struct{ t testing.TB }

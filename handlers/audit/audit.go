@@ -26,6 +26,7 @@ var Actions = []string{
 	"organization.created",
 	"member.added", "member.role_changed", "member.removed", "member.left",
 	"ownership.transferred",
+	"invite.created", "invite.resent", "invite.revoked", "invite.accepted",
 }
 
 // Handler serves the audit log.

@@ -5,39 +5,62 @@ package members
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/atrium-dev/atrium"
+	"github.com/atrium-dev/atrium/handlers/auth"
+	"github.com/atrium-dev/atrium/handlers/auth/password"
 	"github.com/atrium-dev/atrium/handlers/authz"
+	"github.com/atrium-dev/atrium/handlers/email"
 	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/views"
 	memberviews "github.com/atrium-dev/atrium/views/members"
 )
 
-// Handler serves the members area.
+// Handler serves the members area and invitations.
 type Handler struct {
 	db       *store.DB
 	tenantSM *scs.SessionManager
+	mail     email.Sender
+	hasher   *password.Hasher
+	throttle *auth.Throttle
+	log      *slog.Logger
+	baseURL  string // absolute URL of this installation, for links in emails
 }
 
 // New returns the members handlers.
-func New(db *store.DB, tenantSM *scs.SessionManager) *Handler {
-	return &Handler{db: db, tenantSM: tenantSM}
+func New(db *store.DB, tenantSM *scs.SessionManager, mail email.Sender, hasher *password.Hasher, log *slog.Logger, baseURL string) *Handler {
+	return &Handler{db: db, tenantSM: tenantSM, mail: mail, hasher: hasher, log: log,
+		throttle: auth.NewThrottle(db, "acct", log), baseURL: strings.TrimRight(baseURL, "/")}
 }
 
 // PageSize is the number of members per page.
 const PageSize = 50
 
-// List handles "GET /o/:org/members": search by name or email, 50 a page.
+// List handles "GET /o/:org/members": search by name or email, 50 a page,
+// and the open invitations for those who may invite.
 func (h *Handler) List(c echo.Context) error {
+	l, err := h.load(c)
+	if err != nil {
+		return err
+	}
+	p := web.NewPage(c, "Members")
+	p.Nav = "members"
+	return web.Render(c, http.StatusOK, memberviews.Members(p, l))
+}
+
+// load reads one page of members (and the open invites) in one round trip.
+func (h *Handler) load(c echo.Context) (memberviews.List, error) {
 	ctx := c.Request().Context()
 	q := strings.TrimSpace(c.QueryParam("q"))
 	if len(q) > 100 {
@@ -48,11 +71,15 @@ func (h *Handler) List(c echo.Context) error {
 		page = 1
 	}
 	l := memberviews.List{Query: q}
+	canInvite := authz.Can(atrium.UserFromContext(ctx), authz.MembersInvite)
 	err := h.db.ReadTenant(ctx, func(b *store.Batch) {
 		b.FindMembersPage(store.MemberFilter{Query: q, Limit: PageSize, Offset: (page - 1) * PageSize}, &l.Members, &l.Total)
+		if canInvite {
+			b.FindOpenInvites(&l.Invites)
+		}
 	})
 	if err != nil {
-		return err
+		return l, err
 	}
 	link := func(p int) string {
 		v := url.Values{"page": {strconv.Itoa(p)}}
@@ -74,9 +101,8 @@ func (h *Handler) List(c echo.Context) error {
 	for _, r := range authz.Builtin {
 		l.Roles = append(l.Roles, r.Name)
 	}
-	p := web.NewPage(c, "Members")
-	p.Nav = "members"
-	return web.Render(c, http.StatusOK, memberviews.Members(p, l))
+	l.Now = time.Now()
+	return l, nil
 }
 
 // memberID reads the :id of a member URL; a malformed id is a member that
@@ -107,10 +133,15 @@ func (h *Handler) mutate(c echo.Context, fn func(tx *store.Tx, actor *store.Memb
 	})
 }
 
-// change runs fn like mutate and answers like a form: a broken rule is a
-// flash on the members page, a member of another organization the 404 page.
+// change runs fn like mutate and answers like a form (see answer).
 func (h *Handler) change(c echo.Context, fn func(tx *store.Tx, actor *store.Member, owners int) error) error {
-	err := h.mutate(c, fn)
+	return h.answer(c, h.mutate(c, fn))
+}
+
+// answer turns the outcome of a change into the response: back to the
+// members page, with a flash when a rule was broken; anything else (a member
+// of another organization: the 404 page) goes to the error handler.
+func (h *Handler) answer(c echo.Context, err error) error {
 	switch atrium.ErrorCode(err) {
 	case "":
 	case atrium.EINVALID, atrium.ECONFLICT, atrium.EFORBIDDEN:

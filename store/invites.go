@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Invite is an invitation to join the current tenant.
+type Invite struct {
+	ID         uuid.UUID
+	Email      string
+	Role       string
+	InvitedBy  string // inviter's name, "" when they are gone
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	AcceptedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// Open reports whether the invite can still be accepted at now.
+func (i *Invite) Open(now time.Time) bool {
+	return i.AcceptedAt == nil && i.RevokedAt == nil && now.Before(i.ExpiresAt)
+}
+
+const inviteColumns = `i.id, i.email, i.role, coalesce(u.name, ''), i.created_at, i.expires_at, i.accepted_at, i.revoked_at`
+
+func scanInvite(row pgx.CollectableRow) (Invite, error) {
+	var i Invite
+	err := row.Scan(&i.ID, &i.Email, &i.Role, &i.InvitedBy, &i.CreatedAt, &i.ExpiresAt, &i.AcceptedAt, &i.RevokedAt)
+	return i, err
+}
+
+func (tx *Tx) findInvite(ctx context.Context, what, where string, arg any) (*Invite, error) {
+	rows, err := tx.tx.Query(ctx, `SELECT `+inviteColumns+` FROM invites i LEFT JOIN users u ON u.id = i.invited_by WHERE `+where, arg)
+	if err != nil {
+		return nil, translate(err, what)
+	}
+	inv, err := pgx.CollectExactlyOneRow(rows, scanInvite)
+	if err != nil {
+		return nil, translate(err, what)
+	}
+	return &inv, nil
+}
+
+// FindInviteByID returns an invite of the current tenant.
+func (tx *Tx) FindInviteByID(ctx context.Context, id uuid.UUID) (*Invite, error) {
+	return tx.findInvite(ctx, "find invite", `i.id = $1`, id)
+}
+
+// FindInviteByToken returns the invite whose token hashes to the given
+// link token, open or not; an altered token is ENOTFOUND.
+func (tx *Tx) FindInviteByToken(ctx context.Context, token string) (*Invite, error) {
+	return tx.findInvite(ctx, "find invite by token", `i.token_hash = $1`, hashToken(token))
+}
+
+// FindOpenInviteByEmail returns the invite to email that is neither
+// accepted nor revoked (it may have expired).
+func (tx *Tx) FindOpenInviteByEmail(ctx context.Context, email string) (*Invite, error) {
+	return tx.findInvite(ctx, "find open invite", `i.email = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL`, email)
+}
+
+// CreateInvite records an invitation whose link carries token.
+func (tx *Tx) CreateInvite(ctx context.Context, email, role, token string, invitedBy uuid.UUID, expires time.Time) (*Invite, error) {
+	inv := Invite{Email: email, Role: role, ExpiresAt: expires}
+	err := tx.tx.QueryRow(ctx, `
+		INSERT INTO invites (tenant_id, email, role, token_hash, invited_by, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at`,
+		tx.TenantID, email, role, hashToken(token), invitedBy, expires,
+	).Scan(&inv.ID, &inv.CreatedAt)
+	if err != nil {
+		return nil, translate(err, "create invite")
+	}
+	return &inv, nil
+}
+
+// RenewInvite gives an open invite a new token and expiry (resend): the old
+// link stops working.
+func (tx *Tx) RenewInvite(ctx context.Context, id uuid.UUID, token string, expires time.Time) error {
+	return tx.updateOpenInvite(ctx, "renew invite",
+		`UPDATE invites SET token_hash = $2, expires_at = $3 WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL`,
+		id, hashToken(token), expires)
+}
+
+// RevokeInvite withdraws an open invite.
+func (tx *Tx) RevokeInvite(ctx context.Context, id uuid.UUID) error {
+	return tx.updateOpenInvite(ctx, "revoke invite",
+		`UPDATE invites SET revoked_at = now() WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL`, id)
+}
+
+// AcceptInvite marks an open, unexpired invite accepted. It is the
+// single-use guard: of two concurrent acceptances only one matches the row.
+func (tx *Tx) AcceptInvite(ctx context.Context, id uuid.UUID) error {
+	return tx.updateOpenInvite(ctx, "accept invite",
+		`UPDATE invites SET accepted_at = now() WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()`, id)
+}
+
+func (tx *Tx) updateOpenInvite(ctx context.Context, what, sql string, args ...any) error {
+	tag, err := tx.tx.Exec(ctx, sql, args...)
+	if err != nil {
+		return translate(err, what)
+	}
+	if tag.RowsAffected() == 0 {
+		return translate(errNoRows, what)
+	}
+	return nil
+}
+
+// FindOpenInvites queues the tenant's open invites, newest first, into dst.
+func (b *Batch) FindOpenInvites(dst *[]Invite) {
+	b.b.Queue(`SELECT ` + inviteColumns + ` FROM invites i LEFT JOIN users u ON u.id = i.invited_by
+		WHERE i.accepted_at IS NULL AND i.revoked_at IS NULL ORDER BY i.created_at DESC LIMIT 200`).
+		Query(func(rows pgx.Rows) error {
+			list, err := pgx.CollectRows(rows, scanInvite)
+			*dst = list
+			return err
+		})
+}
