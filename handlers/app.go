@@ -81,6 +81,9 @@ type App struct {
 	auth      *auth.Handler
 	dashboard *dashboard.Handler
 	members   *members.Handler
+	// APP-FIELDS-ACCOUNT
+	// APP-FIELDS-MFA
+	// APP-FIELDS-SETTINGS
 	console   *console.Handler
 
 	echo *echo.Echo
@@ -123,6 +126,9 @@ func New(d Deps) *App {
 	a.audit = audit.New(d.DB)
 	a.auth = auth.New(d.DB, d.Hasher, a.tenantSM, a.loginSM, d.Log)
 	a.dashboard = dashboard.New(d.DB)
+	// APP-NEW-ACCOUNT
+	// APP-NEW-MFA
+	// APP-NEW-SETTINGS
 	if d.Config.BaseURL == "" {
 		d.Config.BaseURL = "http://localhost:8080"
 	}

@@ -50,6 +50,7 @@ func (a *App) routes(e *echo.Echo) {
 	login.GET("", a.auth.ShowLogin)
 	login.POST("", a.auth.Login)
 	login.POST("/choose", a.auth.Choose)
+	// ROUTES-PUBLIC-ACCOUNT (password reset)
 
 	// One organization: the tenant comes from the path, the session is the
 	// tenant's own. /o/{slug} without the slash redirects, because the
@@ -62,6 +63,8 @@ func (a *App) routes(e *echo.Echo) {
 	org.POST("/login", a.auth.TenantLogin)
 	org.GET("/invite/:token", a.members.ShowAccept)
 	org.POST("/invite/:token", a.members.Accept)
+	// ROUTES-ORG-MFA (the second login step)
+	// ROUTES-ORG-SETTINGS (join by link)
 
 	// Members of that organization, each route with the permission it needs.
 	member := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, true))
@@ -77,6 +80,9 @@ func (a *App) routes(e *echo.Echo) {
 	a.guard(member, http.MethodGet, "/audit", a.audit.Show, authz.AuditRead)
 	a.guard(member, http.MethodGet, "/audit/export.csv", a.audit.Export, authz.AuditRead)
 	a.guard(member, http.MethodPost, "/logout", a.auth.Logout, authz.Anyone)
+	// ROUTES-MEMBER-ACCOUNT (profile, password, sessions)
+	// ROUTES-MEMBER-MFA (enrollment)
+	// ROUTES-MEMBER-SETTINGS (organization settings, switcher)
 
 	// Operator console: its own session namespace and accounts.
 	con := e.Group("/console", mw.Sessions(a.opSM, "/console"))
