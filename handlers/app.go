@@ -84,7 +84,7 @@ type App struct {
 	// APP-FIELDS-ACCOUNT
 	// APP-FIELDS-MFA
 	// APP-FIELDS-SETTINGS
-	console   *console.Handler
+	console *console.Handler
 
 	echo *echo.Echo
 }
