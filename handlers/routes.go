@@ -92,6 +92,8 @@ func (a *App) routes(e *echo.Echo) {
 	op.GET("", a.console.ShowTenants)
 	op.GET("/", a.console.ShowTenants)
 	op.POST("/logout", a.console.Logout)
+	op.GET("/tenants/:slug", a.console.ShowTenant)
+	op.GET("/outbox", a.console.ShowOutbox)
 }
 
 // withAssets makes the hashed static URLs available to page rendering.

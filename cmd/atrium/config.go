@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/atrium-dev/atrium/handlers"
+	"github.com/atrium-dev/atrium/handlers/email"
 	"github.com/atrium-dev/atrium/handlers/mw"
 )
 
@@ -25,7 +26,11 @@ type config struct {
 	LogLevel       slog.Level
 	MaxConns       int32 // DB_MAX_CONNS
 	ShutdownPeriod time.Duration
-	Web            handlers.Config
+	// SMTPURL (SMTP_URL) is where email goes; empty keeps it in the outbox
+	// table, shown at /console/outbox. It holds a password: never log it.
+	SMTPURL  string
+	SMTPFrom string // SMTP_FROM, the From of every email
+	Web      handlers.Config
 }
 
 // loadConfig reads the environment; dev selects the defaults of `make run`.
@@ -37,6 +42,8 @@ func loadConfig(dev bool) (config, error) {
 		MigrationURL: os.Getenv("MIGRATION_DATABASE_URL"),
 		DataDir:      env("DATA_DIR", ".data"),
 		LogFormat:    env("LOG_FORMAT", map[bool]string{true: "text", false: "json"}[dev]),
+		SMTPURL:      os.Getenv("SMTP_URL"),
+		SMTPFrom:     env("SMTP_FROM", "Atrium <no-reply@atrium.localhost>"),
 		Web: handlers.Config{
 			Dev:       dev || os.Getenv("DEV") == "true",
 			BodyLimit: env("BODY_LIMIT", "1M"),
@@ -77,7 +84,24 @@ func loadConfig(dev bool) (config, error) {
 		}
 		c.Web.TrustedProxies = append(c.Web.TrustedProxies, n)
 	}
+	// NewSMTP only parses, so a malformed SMTP_URL or SMTP_FROM stops the
+	// server here instead of failing the first invitation.
+	if c.SMTPURL != "" {
+		if _, err := email.NewSMTP(c.SMTPURL, c.SMTPFrom); err != nil {
+			errs = append(errs, strings.TrimPrefix(err.Error(), "email: "))
+		}
+	}
 	c.Web.ServeMetrics = c.MetricsAddr == ""
+	c.Web.BaseURL = strings.TrimRight(os.Getenv("BASE_URL"), "/")
+	if c.Web.BaseURL == "" {
+		port := "8080"
+		if _, p, err := net.SplitHostPort(c.Addr); err == nil && p != "" {
+			port = p
+		}
+		c.Web.BaseURL = "http://localhost:" + port
+	} else if !strings.HasPrefix(c.Web.BaseURL, "https://") && !strings.HasPrefix(c.Web.BaseURL, "http://") {
+		errs = append(errs, "BASE_URL: use an absolute URL such as https://atrium.example.com")
+	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/atrium-dev/atrium/handlers"
+	"github.com/atrium-dev/atrium/handlers/email"
 	"github.com/atrium-dev/atrium/store"
 )
 
@@ -44,7 +45,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, read
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	app := handlers.New(handlers.Deps{Config: cfg.Web, DB: db, Log: log, Registry: reg})
+	var mailer email.Sender = email.NewOutbox(db)
+	if cfg.SMTPURL != "" {
+		s, err := email.NewSMTP(cfg.SMTPURL, cfg.SMTPFrom)
+		if err != nil {
+			return err
+		}
+		mailer = s
+		log.Info("email goes out over SMTP", "smtp", s.String())
+	} else {
+		log.Warn("SMTP_URL is not set: email is kept in the outbox at /console/outbox, not sent")
+	}
+	app := handlers.New(handlers.Deps{Config: cfg.Web, DB: db, Log: log, Registry: reg, Mailer: mailer})
 
 	srv := &http.Server{
 		Handler:           app,

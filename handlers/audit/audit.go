@@ -23,7 +23,7 @@ import (
 // Actions lists every action the application records, for the filter.
 var Actions = []string{
 	"auth.login", "auth.login_failed", "auth.logout",
-	"organization.created",
+	"organization.created", "operator.viewed_audit",
 	"member.added", "member.role_changed", "member.removed", "member.left",
 	"ownership.transferred",
 	"invite.created", "invite.resent", "invite.revoked", "invite.accepted",

@@ -1,0 +1,48 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/atrium-dev/atrium/handlers/apptest"
+)
+
+func TestConsoleTenantAudit(t *testing.T) {
+	t.Parallel()
+	s := apptest.New(t)
+	s.Org(t, "watched", "Watched", "owner@watched.test", "watch-password")
+	s.Operator(t, "ops@atrium.test", "operator-password")
+	owner := s.Client(t)
+	owner.Login("watched", "owner@watched.test", "watch-password")
+
+	op := s.Client(t)
+	wantRedirect(t, op.Get("/console/tenants/watched"), "/console/login")
+	wantRedirect(t, op.Post("/console/login", url.Values{"email": {"ops@atrium.test"}, "password": {"operator-password"}}), "/console/")
+
+	t.Run("OK", func(t *testing.T) {
+		res := op.Get("/console/tenants/watched")
+		wantStatus(t, res, http.StatusOK)
+		wantText(t, res, "[data-testid=tenant-name]", "Watched")
+		if !strings.Contains(res.Doc.Find("[data-testid=tenant-audit]").Text(), "auth.login") {
+			t.Fatal("the owner's login is not in the operator's view")
+		}
+	})
+	t.Run("VisitIsAudited", func(t *testing.T) {
+		res := owner.Get("/o/watched/audit?action=operator.viewed_audit")
+		rows := res.Doc.Find("[data-testid=audit-events] tbody tr")
+		if rows.Length() != 1 || !strings.Contains(rows.Text(), "ops@atrium.test") {
+			t.Fatalf("the tenant cannot see the operator's visit: %s", rows.Text())
+		}
+	})
+	t.Run("ErrUnknownTenant", func(t *testing.T) {
+		wantErrorPage(t, op.Get("/console/tenants/nope-nope"), http.StatusNotFound)
+	})
+	t.Run("ListLinksToTenant", func(t *testing.T) {
+		res := op.Get("/console/")
+		if res.Doc.Find(`[data-testid=tenants] a[href="/console/tenants/watched"]`).Length() != 1 {
+			t.Fatal("the tenant list does not link to the tenant")
+		}
+	})
+}
