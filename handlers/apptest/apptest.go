@@ -18,6 +18,7 @@ import (
 
 	"github.com/atrium-dev/atrium/handlers"
 	"github.com/atrium-dev/atrium/handlers/auth/password"
+	"github.com/atrium-dev/atrium/handlers/email"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/store/storetest"
 )
@@ -31,7 +32,7 @@ type Server struct {
 	DB     *storetest.DB
 	App    *handlers.App
 	Hasher *password.Hasher
-	Mail   *Mailbox
+	Mail   *Mailbox // a real SMTP server receiving what the app sends
 }
 
 // New starts the application on its own database. Logs go to t.Log only
@@ -41,10 +42,14 @@ func New(t testing.TB) *Server {
 	db := storetest.New(t)
 	hasher := password.New(FastHasher)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	mail := &Mailbox{}
+	mail := NewMailbox(t)
+	sender, err := email.NewSMTP(mail.URL, "Atrium <no-reply@atrium.test>")
+	if err != nil {
+		t.Fatal(err)
+	}
 	app := handlers.New(handlers.Deps{
 		Config: handlers.Config{Dev: true, ServeMetrics: true, BodyLimit: "64K", BaseURL: "http://atrium.test"},
-		DB:     db.DB, Log: log, Hasher: hasher, Mailer: mail,
+		DB:     db.DB, Log: log, Hasher: hasher, Mailer: sender,
 	})
 	srv := httptest.NewServer(app)
 	t.Cleanup(srv.Close)
