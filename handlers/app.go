@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/atrium-dev/atrium/handlers/account"
 	"github.com/atrium-dev/atrium/handlers/audit"
 	"github.com/atrium-dev/atrium/handlers/auth"
 	"github.com/atrium-dev/atrium/handlers/auth/password"
@@ -23,7 +24,9 @@ import (
 	"github.com/atrium-dev/atrium/handlers/dashboard"
 	"github.com/atrium-dev/atrium/handlers/email"
 	"github.com/atrium-dev/atrium/handlers/members"
+	"github.com/atrium-dev/atrium/handlers/mfa"
 	"github.com/atrium-dev/atrium/handlers/mw"
+	"github.com/atrium-dev/atrium/handlers/settings"
 	"github.com/atrium-dev/atrium/static"
 	"github.com/atrium-dev/atrium/store"
 )
@@ -81,10 +84,10 @@ type App struct {
 	auth      *auth.Handler
 	dashboard *dashboard.Handler
 	members   *members.Handler
-	// APP-FIELDS-ACCOUNT
-	// APP-FIELDS-MFA
-	// APP-FIELDS-SETTINGS
-	console *console.Handler
+	account   *account.Handler
+	mfa       *mfa.Handler
+	settings  *settings.Handler
+	console   *console.Handler
 
 	echo *echo.Echo
 }
@@ -109,6 +112,12 @@ func New(d Deps) *App {
 	if d.Hasher == nil {
 		d.Hasher = password.New(password.Default)
 	}
+	if d.Config.BaseURL == "" {
+		d.Config.BaseURL = "http://localhost:8080"
+	}
+	if d.Mailer == nil {
+		d.Mailer = noMailer{}
+	}
 	a := &App{
 		cfg:     d.Config,
 		db:      d.DB,
@@ -126,15 +135,9 @@ func New(d Deps) *App {
 	a.audit = audit.New(d.DB)
 	a.auth = auth.New(d.DB, d.Hasher, a.tenantSM, a.loginSM, d.Log)
 	a.dashboard = dashboard.New(d.DB)
-	// APP-NEW-ACCOUNT
-	// APP-NEW-MFA
-	// APP-NEW-SETTINGS
-	if d.Config.BaseURL == "" {
-		d.Config.BaseURL = "http://localhost:8080"
-	}
-	if d.Mailer == nil {
-		d.Mailer = noMailer{}
-	}
+	a.account = account.New(d.DB, d.Hasher, a.tenantSM, d.Mailer, d.Config.BaseURL, d.Log)
+	a.mfa = mfa.New(d.DB, a.tenantSM, d.Hasher, d.Log)
+	a.settings = settings.New(d.DB, a.tenantSM, d.Mailer, d.Log, d.Config.BaseURL)
 	a.members = members.New(d.DB, a.tenantSM, d.Mailer, d.Hasher, d.Log, d.Config.BaseURL)
 	a.console = console.New(d.DB, d.Hasher, a.opSM, d.Log)
 

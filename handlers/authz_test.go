@@ -22,6 +22,12 @@ var publicTenantRoutes = map[string]bool{
 	// Accepting an invitation: the token is the credential.
 	"GET /o/:org/invite/:token":  true,
 	"POST /o/:org/invite/:token": true,
+	// Asking to join through an email-domain link: the token is the credential.
+	"GET /o/:org/join/:token":  true,
+	"POST /o/:org/join/:token": true,
+	// The second login step: the pending login in the session is the credential.
+	"GET /o/:org/login/mfa":  true,
+	"POST /o/:org/login/mfa": true,
 }
 
 // TestRouteRoleMatrix walks every route under /o/:org with every built-in

@@ -63,8 +63,9 @@ func TestBrowserInviteJourney(t *testing.T) {
 	}
 	admin.wantTextContains(`[data-testid=flashes]`, "Richard Hendricks was removed")
 
-	// The guest's session no longer opens the organization.
-	g.open404("/o/hooli/")
+	// The guest's session ended with the membership.
+	g.open("/o/hooli/")
+	g.wantPath("/o/hooli/login")
 
 	// Every step is in the audit log.
 	admin.open("/o/hooli/audit")

@@ -140,18 +140,6 @@ func (b *browserPage) submit(sel string) {
 	}
 }
 
-// open404 loads path and expects the not-found page.
-func (b *browserPage) open404(path string) {
-	b.t.Helper()
-	res, err := chromedp.RunResponse(b.ctx, chromedp.Navigate(b.base+path))
-	if err != nil {
-		b.fatalf("open %s: %v", path, err)
-	}
-	if res.Status != http.StatusNotFound {
-		b.fatalf("open %s: status %d, want 404", path, res.Status)
-	}
-}
-
 func (b *browserPage) waitVisible(sel string) {
 	b.t.Helper()
 	if err := chromedp.Do(b.ctx, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {

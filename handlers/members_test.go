@@ -123,7 +123,8 @@ func TestMemberChanges(t *testing.T) {
 		if memberByEmail(t, s, "crew", "mem@crew.test") != nil {
 			t.Fatal("member not removed")
 		}
-		wantErrorPage(t, m.Get("/o/crew/"), http.StatusNotFound)
+		// Their session ended with the membership: back to the login page.
+		wantRedirect(t, m.Get("/o/crew/"), "/o/crew/login")
 	})
 	t.Run("Audited", func(t *testing.T) {
 		res := admin.Get("/o/crew/audit")

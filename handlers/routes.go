@@ -50,7 +50,10 @@ func (a *App) routes(e *echo.Echo) {
 	login.GET("", a.auth.ShowLogin)
 	login.POST("", a.auth.Login)
 	login.POST("/choose", a.auth.Choose)
-	// ROUTES-PUBLIC-ACCOUNT (password reset)
+	e.GET("/password/forgot", a.account.ShowForgot)
+	e.POST("/password/forgot", a.account.Forgot)
+	e.GET("/password/reset/:token", a.account.ShowReset)
+	e.POST("/password/reset/:token", a.account.Reset)
 
 	// One organization: the tenant comes from the path, the session is the
 	// tenant's own. /o/{slug} without the slash redirects, because the
@@ -63,8 +66,10 @@ func (a *App) routes(e *echo.Echo) {
 	org.POST("/login", a.auth.TenantLogin)
 	org.GET("/invite/:token", a.members.ShowAccept)
 	org.POST("/invite/:token", a.members.Accept)
-	// ROUTES-ORG-MFA (the second login step)
-	// ROUTES-ORG-SETTINGS (join by link)
+	org.GET("/login/mfa", a.mfa.ShowLoginStep)
+	org.POST("/login/mfa", a.mfa.LoginStep)
+	org.GET("/join/:token", a.settings.ShowJoin)
+	org.POST("/join/:token", a.settings.Join)
 
 	// Members of that organization, each route with the permission it needs.
 	member := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, true))
@@ -80,9 +85,24 @@ func (a *App) routes(e *echo.Echo) {
 	a.guard(member, http.MethodGet, "/audit", a.audit.Show, authz.AuditRead)
 	a.guard(member, http.MethodGet, "/audit/export.csv", a.audit.Export, authz.AuditRead)
 	a.guard(member, http.MethodPost, "/logout", a.auth.Logout, authz.Anyone)
-	// ROUTES-MEMBER-ACCOUNT (profile, password, sessions)
-	// ROUTES-MEMBER-MFA (enrollment)
-	// ROUTES-MEMBER-SETTINGS (organization settings, switcher)
+	a.guard(member, http.MethodGet, "/account", a.account.Show, authz.Anyone)
+	a.guard(member, http.MethodPost, "/account", a.account.UpdateProfile, authz.Anyone)
+	a.guard(member, http.MethodPost, "/account/password", a.account.ChangePassword, authz.Anyone)
+	a.guard(member, http.MethodGet, "/account/sessions", a.account.ShowSessions, authz.Anyone)
+	a.guard(member, http.MethodPost, "/account/sessions/:id/revoke", a.account.RevokeSession, authz.Anyone)
+	a.guard(member, http.MethodPost, "/account/sessions/revoke-others", a.account.RevokeOtherSessions, authz.Anyone)
+	a.guard(member, http.MethodGet, "/account/mfa", a.mfa.Show, authz.Anyone)
+	a.guard(member, http.MethodPost, "/account/mfa/setup", a.mfa.Setup, authz.Anyone)
+	a.guard(member, http.MethodPost, "/account/mfa/confirm", a.mfa.Confirm, authz.Anyone)
+	a.guard(member, http.MethodPost, "/account/mfa/disable", a.mfa.Disable, authz.Anyone)
+	a.guard(member, http.MethodPost, "/account/mfa/recovery-codes", a.mfa.RegenerateCodes, authz.Anyone)
+	a.guard(member, http.MethodGet, "/settings/security", a.mfa.ShowSecurity, authz.SettingsManage)
+	a.guard(member, http.MethodPost, "/settings/security", a.mfa.UpdateSecurity, authz.SettingsManage)
+	a.guard(member, http.MethodGet, "/settings", a.settings.Show, authz.SettingsManage)
+	a.guard(member, http.MethodPost, "/settings", a.settings.Update, authz.SettingsManage)
+	a.guard(member, http.MethodPost, "/settings/join", a.settings.ChangeJoinLink, authz.SettingsManage)
+	a.guard(member, http.MethodPost, "/settings/delete", a.settings.Delete, authz.OrgDelete)
+	a.guard(member, http.MethodGet, "/switch", a.settings.Switch, authz.Anyone)
 
 	// Operator console: its own session namespace and accounts.
 	con := e.Group("/console", mw.Sessions(a.opSM, "/console"))

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -45,10 +46,7 @@ func (tx *Tx) RecordAudit(ctx context.Context, action, targetType, targetID, tar
 	if a, err := netip.ParseAddr(cl.IP); err == nil {
 		ip = &a
 	}
-	ua := cl.UserAgent
-	if len(ua) > 512 {
-		ua = ua[:512]
-	}
+	ua := truncateUTF8(cl.UserAgent, 512)
 	if details == nil {
 		details = map[string]string{}
 	}
@@ -150,4 +148,17 @@ func (tx *Tx) EachAuditEvent(ctx context.Context, f AuditFilter, fn func(AuditEv
 		}
 	}
 	return translate(rows.Err(), "export audit events")
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character, and
+// drops invalid bytes, so that a hostile header cannot fail the insert.
+func truncateUTF8(s string, n int) string {
+	s = strings.ToValidUTF8(s, "")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

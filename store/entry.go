@@ -20,6 +20,12 @@ type Entry struct {
 	SessionUpdatedAt time.Time
 	// Member is the session user's membership; nil when there is none.
 	Member *Member
+	// RequireMFA is the organization's demand that every member use
+	// two-factor authentication.
+	RequireMFA bool
+	// MFAEnabled tells whether Member has turned on two-factor
+	// authentication; false without a member.
+	MFAEnabled bool
 }
 
 // Enter resolves slug and the session token in one statement, under the
@@ -35,8 +41,10 @@ func (db *DB) Enter(ctx context.Context, slug, token string) (*Entry, error) {
 	var updated *time.Time
 	var memberID, userID *uuid.UUID
 	var email, name, role *string
+	var mfaEnabled *bool
 	err := db.pool.QueryRow(ctx, `SELECT * FROM enter_tenant($1, $2, false)`, slug, hash).Scan(
-		&e.Tenant.ID, &e.Tenant.Name, &data, &updated, &memberID, &userID, &email, &name, &role)
+		&e.Tenant.ID, &e.Tenant.Name, &data, &updated, &memberID, &userID, &email, &name, &role,
+		&e.RequireMFA, &mfaEnabled)
 	if err != nil {
 		return nil, translate(err, "enter tenant")
 	}
@@ -49,6 +57,7 @@ func (db *DB) Enter(ctx context.Context, slug, token string) (*Entry, error) {
 	}
 	if memberID != nil && userID != nil {
 		e.Member = &Member{ID: *memberID, UserID: *userID, Email: deref(email), Name: deref(name), Role: deref(role)}
+		e.MFAEnabled = mfaEnabled != nil && *mfaEnabled
 	}
 	return &e, nil
 }

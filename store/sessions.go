@@ -58,14 +58,15 @@ func (s *TenantSessions) FindCtx(ctx context.Context, token string) ([]byte, boo
 // CommitCtx saves the session under the current tenant.
 func (s *TenantSessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
 	userID := sessionUserID(b)
+	ip, ua := sessionClient(ctx) // kept from the first save: where the session began
 	err := s.db.InTenant(ctx, func(tx *Tx) error {
 		_, err := tx.tx.Exec(ctx, `
-			INSERT INTO sessions (tenant_id, token_hash, data, expiry, user_id)
-			VALUES ($1, $2, $3, $4, $5)
+			INSERT INTO sessions (tenant_id, token_hash, data, expiry, user_id, ip, user_agent)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (tenant_id, token_hash)
 			DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry,
 			              user_id = EXCLUDED.user_id, updated_at = now()`,
-			tx.TenantID, hashToken(token), b, expiry, userID)
+			tx.TenantID, hashToken(token), b, expiry, userID, ip, ua)
 		return err
 	})
 	return translate(err, "commit session")

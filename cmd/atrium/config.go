@@ -26,6 +26,7 @@ type config struct {
 	LogLevel       slog.Level
 	MaxConns       int32 // DB_MAX_CONNS
 	ShutdownPeriod time.Duration
+	OrgRetention   time.Duration // ORG_RETENTION: how long a deleted organization is kept
 	// SMTPURL (SMTP_URL) is where email goes; empty keeps it in the outbox
 	// table, shown at /console/outbox. It holds a password: never log it.
 	SMTPURL  string
@@ -66,6 +67,7 @@ func loadConfig(dev bool) (config, error) {
 	c.Web.SessionIdleTimeout = dur("SESSION_IDLE_TIMEOUT", "2h")
 	c.Web.SessionLifetime = dur("SESSION_LIFETIME", "24h")
 	c.ShutdownPeriod = dur("SHUTDOWN_TIMEOUT", "15s")
+	c.OrgRetention = dur("ORG_RETENTION", "720h")
 	if n, err := strconv.Atoi(env("MAX_IN_FLIGHT", "128")); err != nil || n < 1 {
 		errs = append(errs, "MAX_IN_FLIGHT: use a positive number")
 	} else {

@@ -81,6 +81,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, read
 		log.Info("metrics listening", "addr", cfg.MetricsAddr)
 	}
 	go purgeSessions(ctx, log, db)
+	go purgeDeletedTenants(ctx, log, db, cfg.OrgRetention)
 	log.Info("listening", "addr", ln.Addr().String())
 	if ready != nil {
 		ready(ln.Addr().String())

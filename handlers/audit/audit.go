@@ -23,10 +23,14 @@ import (
 // Actions lists every action the application records, for the filter.
 var Actions = []string{
 	"auth.login", "auth.login_failed", "auth.logout",
+	"auth.mfa_failed", "auth.mfa_recovery_used",
+	"mfa.enabled", "mfa.disabled", "mfa.recovery_codes_regenerated", "settings.require_mfa_changed",
 	"organization.created", "operator.viewed_audit",
 	"member.added", "member.role_changed", "member.removed", "member.left",
 	"ownership.transferred",
+	"settings.name_changed", "settings.slug_changed", "settings.join_link_changed", "organization.deleted",
 	"invite.created", "invite.resent", "invite.revoked", "invite.accepted",
+	"account.name_changed", "account.password_changed", "account.password_reset", "session.revoked",
 }
 
 // Handler serves the audit log.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/handlers/auth/password"
+	"github.com/atrium-dev/atrium/handlers/mfa"
 	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/views"
@@ -97,6 +98,7 @@ func (h *Handler) Signup(c echo.Context) error {
 	}
 
 	var tenant *store.Tenant
+	var secondStep bool // an existing account with MFA still owes its code
 	err = h.db.InSystem(ctx, func(tx *store.SysTx) error {
 		var err error
 		if tenant, err = tx.CreateTenant(ctx, f.Values["slug"], f.Values["org_name"]); err != nil {
@@ -113,6 +115,9 @@ func (h *Handler) Signup(c echo.Context) error {
 			return err
 		}
 		if _, err = ttx.CreateMembership(ctx, user.ID, "owner"); err != nil {
+			return err
+		}
+		if secondStep, err = ttx.MemberMFAEnabled(ctx, user.ID); err != nil {
 			return err
 		}
 		existing = user
@@ -133,6 +138,12 @@ func (h *Handler) Signup(c echo.Context) error {
 	}
 	h.log.InfoContext(ctx, "organization created", "tenant_id", tenant.ID, "slug", tenant.Slug, "user_id", existing.ID)
 	t := &atrium.Tenant{ID: tenant.ID, Slug: tenant.Slug, Name: tenant.Name}
+	if secondStep {
+		if err := h.startSecondFactor(c, t, existing.ID); err != nil {
+			return err
+		}
+		return web.Redirect(c, mfa.LoginStepPath(t.Slug))
+	}
 	if err := h.startTenantSession(c, t, existing.ID, "Welcome to Atrium! Your organization is ready."); err != nil {
 		return err
 	}

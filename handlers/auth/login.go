@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/atrium-dev/atrium"
+	"github.com/atrium-dev/atrium/handlers/mfa"
 	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/views"
@@ -143,14 +144,18 @@ func (h *Handler) enterOrganization(c echo.Context, userID uuid.UUID, slug strin
 	}
 	t := &atrium.Tenant{ID: tenant.ID, Slug: tenant.Slug, Name: tenant.Name}
 	tctx := atrium.WithTenant(ctx, t)
-	if err := h.db.InTenant(tctx, func(tx *store.Tx) error {
-		m, err := tx.FindMemberByUserID(ctx, userID)
-		if err != nil {
-			return err
-		}
-		return recordLogin(tctx, tx, m)
+	var secondStep bool
+	if err := h.db.InTenant(tctx, func(tx *store.Tx) (err error) {
+		secondStep, err = signInMember(tctx, tx, userID)
+		return err
 	}); err != nil {
 		return err // not a member: the same 404
+	}
+	if secondStep {
+		if err := h.startSecondFactor(c, t, userID); err != nil {
+			return err
+		}
+		return web.Redirect(c, mfa.LoginStepPath(t.Slug))
 	}
 	if err := h.startTenantSession(c, t, userID, ""); err != nil {
 		return err
@@ -182,18 +187,20 @@ func (h *Handler) TenantLogin(c echo.Context) error {
 		return err
 	}
 	if u != nil {
-		err = h.db.InTenant(ctx, func(tx *store.Tx) error {
-			m, err := tx.FindMemberByUserID(ctx, u.ID)
-			if err != nil {
-				return err
-			}
-			return recordLogin(ctx, tx, m)
+		var secondStep bool
+		err = h.db.InTenant(ctx, func(tx *store.Tx) (err error) {
+			secondStep, err = signInMember(ctx, tx, u.ID)
+			return err
 		})
 		switch atrium.ErrorCode(err) {
 		case "":
 			// Renew the token so a session fixed before login is worthless.
 			if err := h.tenantSM.RenewToken(ctx); err != nil {
 				return err
+			}
+			if secondStep {
+				mfa.BeginLogin(ctx, h.tenantSM, u.ID, next)
+				return web.Redirect(c, mfa.LoginStepPath(t.Slug))
 			}
 			h.tenantSM.Put(ctx, store.SessionUserKey, u.ID.String())
 			return web.Redirect(c, next)

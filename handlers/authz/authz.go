@@ -29,6 +29,7 @@ const (
 	SSOManage      Permission = "sso.manage"
 	AuditRead      Permission = "audit.read"
 	SettingsManage Permission = "settings.manage"
+	OrgDelete      Permission = "organization.delete"
 )
 
 // Anyone marks a member route every member may use, whatever their role
@@ -38,7 +39,7 @@ const Anyone Permission = ""
 
 // All lists every permission, in the order forms show them.
 var All = []Permission{DashboardView, MembersRead, MembersInvite, MembersManage, OwnershipGive, RolesManage,
-	BillingManage, SSOManage, AuditRead, SettingsManage}
+	BillingManage, SSOManage, AuditRead, SettingsManage, OrgDelete}
 
 // Builtin roles, most powerful first. They cannot be edited.
 var Builtin = []struct {

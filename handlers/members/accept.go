@@ -7,6 +7,7 @@ import (
 
 	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/handlers/auth"
+	"github.com/atrium-dev/atrium/handlers/mfa"
 	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/views"
@@ -102,6 +103,7 @@ func (h *Handler) Accept(c echo.Context) error {
 		}
 	}
 
+	var secondStep bool // an existing account with MFA still owes its code
 	err = h.db.InSystem(ctx, func(tx *store.SysTx) error {
 		if user == nil {
 			var err error
@@ -118,6 +120,9 @@ func (h *Handler) Accept(c echo.Context) error {
 		}
 		m, err := ttx.CreateMembership(ctx, user.ID, inv.Role)
 		if err != nil {
+			return err
+		}
+		if secondStep, err = ttx.MemberMFAEnabled(ctx, user.ID); err != nil {
 			return err
 		}
 		actor := atrium.WithUser(ctx, &atrium.User{ID: user.ID, Email: user.Email, Name: user.Name, Role: inv.Role})
@@ -138,6 +143,10 @@ func (h *Handler) Accept(c echo.Context) error {
 	}
 	if err := h.tenantSM.RenewToken(ctx); err != nil {
 		return err
+	}
+	if secondStep {
+		mfa.BeginLogin(ctx, h.tenantSM, user.ID, "/o/"+t.Slug+"/")
+		return web.Redirect(c, mfa.LoginStepPath(t.Slug))
 	}
 	h.tenantSM.Put(ctx, store.SessionUserKey, user.ID.String())
 	web.Flash(c, views.FlashSuccess, "Welcome to "+t.Name+"!")

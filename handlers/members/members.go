@@ -199,6 +199,11 @@ func (h *Handler) Remove(c echo.Context) error {
 		if err := tx.DeleteMember(ctx, id); err != nil {
 			return err
 		}
+		// Their sessions here end now, not just fail the membership check:
+		// a later re-invitation must not revive them.
+		if _, err := tx.DeleteUserSessions(ctx, target.UserID, ""); err != nil {
+			return err
+		}
 		web.Flash(c, views.FlashSuccess, target.Name+" was removed from the organization.")
 		return tx.RecordAudit(ctx, "member.removed", "member", id.String(), target.Email,
 			map[string]string{"role": target.Role})
@@ -242,6 +247,9 @@ func (h *Handler) Leave(c echo.Context) error {
 			return err
 		}
 		if err := tx.DeleteMember(ctx, actor.ID); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteUserSessions(ctx, actor.UserID, ""); err != nil {
 			return err
 		}
 		return tx.RecordAudit(ctx, "member.left", "member", actor.ID.String(), actor.Email, nil)

@@ -46,7 +46,7 @@ func Tenant(db *store.DB, sm *scs.SessionManager, requireMember bool) echo.Middl
 			ctx := c.Request().Context()
 			e, err := db.Enter(ctx, slug, token)
 			if atrium.ErrorCode(err) == atrium.ENOTFOUND {
-				return notFound()
+				return redirectRenamed(c, db, slug)
 			}
 			if err != nil {
 				return err
@@ -80,6 +80,9 @@ func requireMemberOf(e *store.Entry, sm *scs.SessionManager, next echo.HandlerFu
 		if m == nil || m.UserID.String() != userID {
 			_ = sm.Destroy(ctx)
 			return notFound()
+		}
+		if mustEnrollMFA(c, e) {
+			return enrollMFA(c, e)
 		}
 		ctx = atrium.WithUser(ctx, &atrium.User{ID: m.UserID, Email: m.Email, Name: m.Name, Role: m.Role})
 		c.SetRequest(c.Request().WithContext(ctx))
