@@ -46,7 +46,12 @@ type User struct {
 	ID    uuid.UUID
 	Email string
 	Name  string
-	Role  string // role in the current tenant
+	Role  string // role in the current tenant: built-in, or "custom"
+	// RoleName is the custom role's name; "" for a built-in role.
+	RoleName string
+	// Permissions are a custom role's permissions; nil for a built-in
+	// role, whose permissions are defined in code (handlers/authz).
+	Permissions []string
 }
 
 // Operator is a member of the company's staff signed in to the console.

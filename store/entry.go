@@ -42,9 +42,11 @@ func (db *DB) Enter(ctx context.Context, slug, token string) (*Entry, error) {
 	var memberID, userID *uuid.UUID
 	var email, name, role *string
 	var mfaEnabled *bool
+	var roleName *string
+	var perms []string
 	err := db.pool.QueryRow(ctx, `SELECT * FROM enter_tenant($1, $2, false)`, slug, hash).Scan(
 		&e.Tenant.ID, &e.Tenant.Name, &data, &updated, &memberID, &userID, &email, &name, &role,
-		&e.RequireMFA, &mfaEnabled)
+		&e.RequireMFA, &mfaEnabled, &roleName, &perms)
 	if err != nil {
 		return nil, translate(err, "enter tenant")
 	}
@@ -56,7 +58,8 @@ func (db *DB) Enter(ctx context.Context, slug, token string) (*Entry, error) {
 		}
 	}
 	if memberID != nil && userID != nil {
-		e.Member = &Member{ID: *memberID, UserID: *userID, Email: deref(email), Name: deref(name), Role: deref(role)}
+		e.Member = &Member{ID: *memberID, UserID: *userID, Email: deref(email), Name: deref(name), Role: deref(role),
+			RoleName: deref(roleName), Permissions: perms}
 		e.MFAEnabled = mfaEnabled != nil && *mfaEnabled
 	}
 	return &e, nil

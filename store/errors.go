@@ -17,6 +17,7 @@ var conflictMessages = map[string]string{
 	"operators_email_key":         "An operator with this email already exists.",
 	"memberships_tenant_user_key": "That person is already a member of this organization.",
 	"invites_open_email_key":      "That address already has an open invitation. Resend it from the list instead.",
+	"roles_name_key":              "A role with that name already exists.",
 }
 
 // translate maps PostgreSQL errors to application errors in one place: no
@@ -36,6 +37,12 @@ func translate(err error, what string) error {
 			msg, ok := conflictMessages[pgErr.ConstraintName]
 			if !ok {
 				msg = "That already exists."
+			}
+			return &atrium.Error{Code: atrium.ECONFLICT, Message: msg, Err: fmt.Errorf("store: %s: %w", what, err)}
+		case "23503": // foreign_key_violation: something still refers to the row
+			msg := "It is still in use."
+			if pgErr.ConstraintName == "memberships_custom_role_fkey" {
+				msg = "Members still hold this role. Give them another role first."
 			}
 			return &atrium.Error{Code: atrium.ECONFLICT, Message: msg, Err: fmt.Errorf("store: %s: %w", what, err)}
 		case "23514", "22001", "22P02", "22021": // check violation, too long, invalid text or encoding

@@ -15,8 +15,42 @@ type Member struct {
 	UserID    uuid.UUID
 	Email     string
 	Name      string
-	Role      string
+	Role      string // a built-in role, or "custom"
 	CreatedAt time.Time
+	// CustomRoleID, RoleName and Permissions describe a custom role; they
+	// are empty for a built-in one.
+	CustomRoleID *uuid.UUID
+	RoleName     string
+	Permissions  []string
+}
+
+// DisplayRole is the role's name as people see it.
+func (m *Member) DisplayRole() string {
+	if m.RoleName != "" {
+		return m.RoleName
+	}
+	return m.Role
+}
+
+// memberSelect reads members with their user and custom role; every member
+// query starts with it so that they all scan alike (scanMember).
+const memberSelect = `
+	SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at,
+	       m.custom_role_id, coalesce(r.name, ''), coalesce(r.permissions, '{}')
+	FROM memberships m JOIN users u ON u.id = m.user_id
+	LEFT JOIN roles r ON r.id = m.custom_role_id`
+
+// findMember returns the one member matching where, or ENOTFOUND.
+func (tx *Tx) findMember(ctx context.Context, what, where string, arg any) (*Member, error) {
+	rows, err := tx.tx.Query(ctx, memberSelect+" WHERE "+where, arg)
+	if err != nil {
+		return nil, translate(err, what)
+	}
+	m, err := pgx.CollectExactlyOneRow(rows, scanMember)
+	if err != nil {
+		return nil, translate(err, what)
+	}
+	return &m, nil
 }
 
 // CreateMembership adds a user to the current tenant with a role.
@@ -35,26 +69,15 @@ func (tx *Tx) CreateMembership(ctx context.Context, userID uuid.UUID, role strin
 // FindMemberByUserID returns the user's membership in the current tenant, or
 // ENOTFOUND when they are not a member.
 func (tx *Tx) FindMemberByUserID(ctx context.Context, userID uuid.UUID) (*Member, error) {
-	var m Member
-	err := tx.tx.QueryRow(ctx, `
-		SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at
-		FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE m.user_id = $1`, userID,
-	).Scan(&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt)
-	if err != nil {
-		return nil, translate(err, "find member by user id")
-	}
-	return &m, nil
+	return tx.findMember(ctx, "find member by user id", "m.user_id = $1", userID)
 }
 
-const findMembersSQL = `
-	SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at
-	FROM memberships m JOIN users u ON u.id = m.user_id
-	ORDER BY u.name, u.email LIMIT $1`
+const findMembersSQL = memberSelect + ` ORDER BY u.name, u.email LIMIT $1`
 
 func scanMember(row pgx.CollectableRow) (Member, error) {
 	var m Member
-	err := row.Scan(&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt)
+	err := row.Scan(&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt,
+		&m.CustomRoleID, &m.RoleName, &m.Permissions)
 	return m, err
 }
 
@@ -77,10 +100,10 @@ func (tx *Tx) CountMembers(ctx context.Context) (int, error) {
 	return n, translate(err, "count members")
 }
 
-// UpdateMemberRole changes a member's role. A member of another tenant is
-// invisible here, so it is ENOTFOUND like one that does not exist.
+// UpdateMemberRole gives a member a built-in role. A member of another
+// tenant is invisible here, so it is ENOTFOUND like one that does not exist.
 func (tx *Tx) UpdateMemberRole(ctx context.Context, memberID uuid.UUID, role string) error {
-	tag, err := tx.tx.Exec(ctx, `UPDATE memberships SET role = $2 WHERE id = $1`, memberID, role)
+	tag, err := tx.tx.Exec(ctx, `UPDATE memberships SET role = $2, custom_role_id = NULL WHERE id = $1`, memberID, role)
 	if err != nil {
 		return translate(err, "update member role")
 	}
@@ -105,17 +128,7 @@ func (tx *Tx) DeleteMember(ctx context.Context, memberID uuid.UUID) error {
 // FindMemberByID returns a member of the current tenant; a member of
 // another tenant is ENOTFOUND.
 func (tx *Tx) FindMemberByID(ctx context.Context, id uuid.UUID) (*Member, error) {
-	rows, err := tx.tx.Query(ctx, `
-		SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at
-		FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.id = $1`, id)
-	if err != nil {
-		return nil, translate(err, "find member")
-	}
-	m, err := pgx.CollectExactlyOneRow(rows, scanMember)
-	if err != nil {
-		return nil, translate(err, "find member")
-	}
-	return &m, nil
+	return tx.findMember(ctx, "find member", "m.id = $1", id)
 }
 
 // LockOwners locks the owners' memberships for the rest of the transaction
@@ -149,9 +162,7 @@ func (b *Batch) FindMembersPage(f MemberFilter, dst *[]Member, total *int) {
 		SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE $1 = '%%' OR u.name ILIKE $1 OR u.email ILIKE $1`, pattern,
 	).QueryRow(func(row pgx.Row) error { return row.Scan(total) })
-	b.b.Queue(`
-		SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at
-		FROM memberships m JOIN users u ON u.id = m.user_id
+	b.b.Queue(memberSelect+`
 		WHERE $1 = '%%' OR u.name ILIKE $1 OR u.email ILIKE $1
 		ORDER BY u.name, u.email, m.id LIMIT $2 OFFSET $3`, pattern, f.Limit, f.Offset,
 	).Query(func(rows pgx.Rows) error {
@@ -164,15 +175,5 @@ func (b *Batch) FindMembersPage(f MemberFilter, dst *[]Member, total *int) {
 // FindMemberByEmail returns the member of the current tenant with that
 // (normalized) email, or ENOTFOUND.
 func (tx *Tx) FindMemberByEmail(ctx context.Context, email string) (*Member, error) {
-	rows, err := tx.tx.Query(ctx, `
-		SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at
-		FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1`, email)
-	if err != nil {
-		return nil, translate(err, "find member by email")
-	}
-	m, err := pgx.CollectExactlyOneRow(rows, scanMember)
-	if err != nil {
-		return nil, translate(err, "find member by email")
-	}
-	return &m, nil
+	return tx.findMember(ctx, "find member by email", "u.email = $1", email)
 }

@@ -645,3 +645,53 @@ func TestAuditAppendOnly(t *testing.T) {
 		}
 	})
 }
+
+func TestCustomRolesIsolation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var roleA *store.Role
+	if err := f.db.InTenant(f.ctxA, func(tx *store.Tx) error {
+		var err error
+		roleA, err = tx.CreateRole(f.ctxA, "Auditor", []string{"dashboard.view", "audit.read"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("ErrNotFoundInOtherTenant", func(t *testing.T) {
+		err := f.db.InTenant(f.ctxB, func(tx *store.Tx) error { _, err := tx.FindRoleByID(f.ctxB, roleA.ID); return err })
+		if atrium.ErrorCode(err) != atrium.ENOTFOUND {
+			t.Fatalf("B found A's role: %v", err)
+		}
+		err = f.db.InTenant(f.ctxB, func(tx *store.Tx) error { return tx.DeleteRole(f.ctxB, roleA.ID) })
+		if atrium.ErrorCode(err) != atrium.ENOTFOUND {
+			t.Fatalf("B deleted A's role: %v", err)
+		}
+	})
+	t.Run("ErrMembershipCannotPointIntoOtherTenant", func(t *testing.T) {
+		err := f.db.InTenant(f.ctxB, func(tx *store.Tx) error {
+			m, err := tx.FindMemberByUserID(f.ctxB, f.userB.ID)
+			if err != nil {
+				return err
+			}
+			return tx.SetMemberCustomRole(f.ctxB, m.ID, roleA.ID)
+		})
+		if err == nil {
+			t.Fatal("B's member was given A's role")
+		}
+	})
+	t.Run("EnterReturnsCustomPermissions", func(t *testing.T) {
+		if err := f.db.InTenant(f.ctxA, func(tx *store.Tx) error {
+			return tx.SetMemberCustomRole(f.ctxA, f.memberA.ID, roleA.ID)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		sessionFor(t, f, f.ctxA, "tok-custom", f.userA)
+		e, err := f.db.Enter(context.Background(), "alpha", "tok-custom")
+		if err != nil || e.Member == nil {
+			t.Fatalf("enter: %v", err)
+		}
+		if e.Member.Role != "custom" || e.Member.RoleName != "Auditor" || len(e.Member.Permissions) != 2 {
+			t.Fatalf("member = %+v", e.Member)
+		}
+	})
+}

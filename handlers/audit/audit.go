@@ -27,7 +27,7 @@ var Actions = []string{
 	"mfa.enabled", "mfa.disabled", "mfa.recovery_codes_regenerated", "settings.require_mfa_changed",
 	"organization.created", "operator.viewed_audit",
 	"member.added", "member.role_changed", "member.removed", "member.left",
-	"ownership.transferred",
+	"ownership.transferred", "role.created", "role.deleted",
 	"settings.name_changed", "settings.slug_changed", "settings.join_link_changed", "organization.deleted",
 	"invite.created", "invite.resent", "invite.revoked", "invite.accepted",
 	"account.name_changed", "account.password_changed", "account.password_reset", "session.revoked",

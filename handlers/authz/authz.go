@@ -70,7 +70,35 @@ func RolePermissions(role string) []Permission {
 
 // Can reports whether user holds permission p in the current organization.
 func Can(u *atrium.User, p Permission) bool {
-	return u != nil && (p == Anyone || slices.Contains(RolePermissions(u.Role), p))
+	return u != nil && (p == Anyone || slices.Contains(UserPermissions(u), p))
+}
+
+// UserPermissions returns what user may do: their built-in role's
+// permissions, or their custom role's.
+func UserPermissions(u *atrium.User) []Permission {
+	if u == nil {
+		return nil
+	}
+	if u.Role != "custom" {
+		return RolePermissions(u.Role)
+	}
+	out := make([]Permission, 0, len(u.Permissions))
+	for _, p := range u.Permissions {
+		out = append(out, Permission(p))
+	}
+	return out
+}
+
+// Grantable lists the permissions a custom role may hold: everything but
+// the owner's own powers, so that "owner" keeps its meaning.
+func Grantable() []Permission {
+	var out []Permission
+	for _, p := range All {
+		if p != OwnershipGive && p != RolesManage && p != OrgDelete {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Require lets through only a member holding p; everyone else gets the 403

@@ -77,6 +77,9 @@ func (h *Handler) load(c echo.Context) (memberviews.List, error) {
 		if canInvite {
 			b.FindOpenInvites(&l.Invites)
 		}
+		if authz.Can(atrium.UserFromContext(ctx), authz.MembersManage) {
+			b.FindRoles(&l.CustomRoles)
+		}
 	})
 	if err != nil {
 		return l, err
@@ -165,19 +168,45 @@ func (h *Handler) ChangeRole(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := checkRoleChange(actor, target, role, owners); err != nil {
-			return err
-		}
-		if target.Role == role {
-			web.Flash(c, views.FlashInfo, target.Name+" already has the role "+role+".")
-			return nil
-		}
-		if err := tx.UpdateMemberRole(ctx, id, role); err != nil {
-			return err
+		from := target.DisplayRole()
+		if rest, ok := strings.CutPrefix(role, "custom:"); ok {
+			// One of the organization's custom roles.
+			rid, err := uuid.Parse(rest)
+			if err != nil {
+				return atrium.Errorf(atrium.EINVALID, "There is no such role.")
+			}
+			r, err := tx.FindRoleByID(ctx, rid)
+			if atrium.ErrorCode(err) == atrium.ENOTFOUND {
+				return atrium.Errorf(atrium.EINVALID, "There is no such role.")
+			} else if err != nil {
+				return err
+			}
+			if err := checkCustomRoleChange(actor, target, r, owners); err != nil {
+				return err
+			}
+			if target.CustomRoleID != nil && *target.CustomRoleID == r.ID {
+				web.Flash(c, views.FlashInfo, target.Name+" already has the role "+r.Name+".")
+				return nil
+			}
+			if err := tx.SetMemberCustomRole(ctx, id, r.ID); err != nil {
+				return err
+			}
+			role = r.Name
+		} else {
+			if err := checkRoleChange(actor, target, role, owners); err != nil {
+				return err
+			}
+			if target.Role == role {
+				web.Flash(c, views.FlashInfo, target.Name+" already has the role "+role+".")
+				return nil
+			}
+			if err := tx.UpdateMemberRole(ctx, id, role); err != nil {
+				return err
+			}
 		}
 		web.Flash(c, views.FlashSuccess, target.Name+" is now "+role+".")
 		return tx.RecordAudit(ctx, "member.role_changed", "member", id.String(), target.Email,
-			map[string]string{"from": target.Role, "to": role})
+			map[string]string{"from": from, "to": role})
 	})
 }
 

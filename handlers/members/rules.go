@@ -1,6 +1,8 @@
 package members
 
 import (
+	"slices"
+
 	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/handlers/authz"
 	"github.com/atrium-dev/atrium/store"
@@ -55,6 +57,28 @@ func checkTransfer(actor, target *store.Member) error {
 		return atrium.Errorf(atrium.EINVALID, "You already own this organization.")
 	case target.Role == "owner":
 		return atrium.Errorf(atrium.EINVALID, "%s is already an owner.", target.Name)
+	}
+	return nil
+}
+
+// memberPermissions is what a member may do, by their built-in or custom role.
+func memberPermissions(m *store.Member) []authz.Permission {
+	return authz.UserPermissions(&atrium.User{Role: m.Role, Permissions: m.Permissions})
+}
+
+// checkCustomRoleChange says whether actor may give target a custom role
+// with the given permissions. The built-in rules apply (not one's own role,
+// an owner only by an owner, never the last owner), and nobody can hand out
+// a permission they do not hold themselves.
+func checkCustomRoleChange(actor, target *store.Member, role *store.Role, owners int) error {
+	if err := checkRoleChange(actor, target, "member", owners); err != nil {
+		return err
+	}
+	have := memberPermissions(actor)
+	for _, p := range role.Permissions {
+		if !slices.Contains(have, authz.Permission(p)) {
+			return atrium.Errorf(atrium.EFORBIDDEN, "The role %q includes %s, which you don't have, so you can't grant it.", role.Name, p)
+		}
 	}
 	return nil
 }

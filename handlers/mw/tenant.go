@@ -84,7 +84,8 @@ func requireMemberOf(e *store.Entry, sm *scs.SessionManager, next echo.HandlerFu
 		if mustEnrollMFA(c, e) {
 			return enrollMFA(c, e)
 		}
-		ctx = atrium.WithUser(ctx, &atrium.User{ID: m.UserID, Email: m.Email, Name: m.Name, Role: m.Role})
+		ctx = atrium.WithUser(ctx, &atrium.User{ID: m.UserID, Email: m.Email, Name: m.Name, Role: m.Role,
+			RoleName: m.RoleName, Permissions: m.Permissions})
 		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
 	}

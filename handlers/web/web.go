@@ -57,7 +57,7 @@ func NewPage(c echo.Context, title string) views.Page {
 	var perms map[string]bool
 	if u != nil {
 		perms = map[string]bool{}
-		for _, p := range authz.RolePermissions(u.Role) {
+		for _, p := range authz.UserPermissions(u) {
 			perms[string(p)] = true
 		}
 	}
