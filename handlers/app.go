@@ -127,9 +127,10 @@ func New(d Deps) *App {
 		assets:  static.Load(),
 	}
 	secure := !d.Config.Dev
-	a.tenantSM = newSessionManager(d.DB.TenantSessions(), "atrium_session", d.Config.SessionIdleTimeout, d.Config.SessionLifetime, secure)
-	a.opSM = newSessionManager(d.DB.SystemSessions("console"), "atrium_console", d.Config.SessionIdleTimeout, d.Config.SessionLifetime, secure)
-	a.loginSM = newSessionManager(d.DB.SystemSessions("login"), "atrium_login", 10*time.Minute, 10*time.Minute, secure)
+	idle := d.Config.SessionIdleTimeout
+	a.tenantSM = newSessionManager(d.DB.TenantSessions().WithIdleTimeout(idle), "atrium_session", d.Config.SessionLifetime, secure)
+	a.opSM = newSessionManager(d.DB.SystemSessions("console").WithIdleTimeout(idle), "atrium_console", d.Config.SessionLifetime, secure)
+	a.loginSM = newSessionManager(d.DB.SystemSessions("login"), "atrium_login", 10*time.Minute, secure)
 
 	a.permissions = map[string]authz.Permission{}
 	a.audit = audit.New(d.DB)
@@ -170,11 +171,11 @@ func (noMailer) Send(context.Context, email.Message) error {
 
 // newSessionManager configures scs for one session namespace. Cookies are
 // HttpOnly and SameSite=Lax always, Secure outside dev; the cookie path is
-// set per request by mw.Sessions.
-func newSessionManager(st scs.CtxStore, name string, idle, lifetime time.Duration, secure bool) *scs.SessionManager {
+// set per request by mw.Sessions. The idle timeout is the store's (see
+// store.TenantSessions.WithIdleTimeout), not scs's.
+func newSessionManager(st scs.CtxStore, name string, lifetime time.Duration, secure bool) *scs.SessionManager {
 	sm := scs.New()
 	sm.Store = st
-	sm.IdleTimeout = idle
 	sm.Lifetime = lifetime
 	sm.Cookie.Name = name
 	sm.Cookie.HttpOnly = true

@@ -151,7 +151,7 @@ func (s *SysTx) EachUserTenant(ctx context.Context, userID uuid.UUID, fn func(*T
 		return translate(err, "find user tenants")
 	}
 	for _, t := range tenants {
-		tx, err := enterTenant(ctx, s.tx, t.ID)
+		tx, err := s.EnterTenant(ctx, t.ID)
 		if err != nil {
 			return err
 		}

@@ -58,7 +58,7 @@ func (tx *Tx) RecordAudit(ctx context.Context, action, targetType, targetID, tar
 		INSERT INTO audit_events (tenant_id, actor_kind, actor_id, actor_email, action,
 		                          target_type, target_id, target_label, ip, user_agent, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		tx.TenantID, kind, actorID, email, action, targetType, targetID, targetLabel, ip, ua, d)
+		tx.TenantID, kind, actorID, email, action, targetType, targetID, targetLabel, ip, ua, string(d)) // text, not bytea: behind PgBouncer (exec mode) bytes reach jsonb as \x…
 	return translate(err, "record audit event")
 }
 

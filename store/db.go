@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/atrium-dev/atrium"
@@ -70,10 +71,18 @@ type Tx struct {
 	TenantID uuid.UUID
 }
 
-// SysTx is a transaction over the system-wide tables. Tenant tables are
-// invisible in it (no tenant is set, so their policies match no row).
+// SysTx reaches the system-wide tables, in a transaction (InSystem) or
+// statement by statement (ReadSystem). Tenant tables are invisible in it (no
+// tenant is set, so their policies match no row).
 type SysTx struct {
-	tx pgx.Tx
+	tx querier
+}
+
+// querier is what SysTx needs of a transaction or of the pool.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // InTenant runs fn in a transaction scoped to the tenant in ctx and commits
@@ -130,11 +139,24 @@ func (db *DB) inTx(ctx context.Context, tenant uuid.UUID, fn func(pgx.Tx) error)
 
 const setTenantSQL = `SELECT set_config('app.tenant_id', $1, true)`
 
+// ReadSystem runs fn over the system-wide tables without a transaction:
+// each statement stands alone and costs one round trip, instead of three
+// with BEGIN and COMMIT. It is for reads (a page's lookups); anything that
+// writes more than one row belongs in InSystem.
+func (db *DB) ReadSystem(ctx context.Context, fn func(*SysTx) error) error {
+	return fn(&SysTx{tx: db.pool})
+}
+
 // EnterTenant scopes the rest of this system transaction to one tenant, for
 // the rare operation that must write system and tenant rows atomically
-// (signing up creates the tenant, the user and the owner's membership).
+// (signing up creates the tenant, the user and the owner's membership). It
+// needs InSystem's transaction: outside one, a tenant setting would not last.
 func (s *SysTx) EnterTenant(ctx context.Context, tenantID uuid.UUID) (*Tx, error) {
-	return enterTenant(ctx, s.tx, tenantID)
+	tx, ok := s.tx.(pgx.Tx)
+	if !ok {
+		return nil, errors.New("store: EnterTenant outside a transaction (use InSystem)")
+	}
+	return enterTenant(ctx, tx, tenantID)
 }
 
 // enterTenant sets app.tenant_id transaction-locally, so a pooled connection

@@ -7,4 +7,4 @@ import "github.com/jackc/pgx/v5"
 func (tx *Tx) Raw() pgx.Tx { return tx.tx }
 
 // Raw exposes the system transaction to tests.
-func (s *SysTx) Raw() pgx.Tx { return s.tx }
+func (s *SysTx) Raw() pgx.Tx { return s.tx.(pgx.Tx) }

@@ -27,11 +27,54 @@ func hashToken(token string) []byte {
 // row-level security: a token is looked up inside the tenant of the request,
 // so a token from one organization is never found at another.
 type TenantSessions struct {
-	db *DB
+	db   *DB
+	idle time.Duration
 }
 
 // TenantSessions returns the session store for tenant sessions.
 func (db *DB) TenantSessions() *TenantSessions { return &TenantSessions{db: db} }
+
+// WithIdleTimeout returns the store with an idle timeout: every save sets
+// the row to expire idle after now, or at the session's deadline if sooner.
+// The timeout lives here rather than in scs, whose own idle timeout marks
+// every loaded session modified and so writes it on every request.
+func (s *TenantSessions) WithIdleTimeout(idle time.Duration) *TenantSessions {
+	c := *s
+	c.idle = idle
+	return &c
+}
+
+// idleExpiry applies an idle timeout to a session's deadline.
+func idleExpiry(expiry time.Time, idle time.Duration) time.Time {
+	if idle > 0 {
+		if ie := time.Now().Add(idle); ie.Before(expiry) {
+			return ie
+		}
+	}
+	return expiry
+}
+
+// SessionMeta receives what a session store learns when it finds a
+// session: when the row was last written. Put one in the context before
+// scs loads the session (WithSessionMeta) to decide whether an unmodified
+// session is due to be rewritten.
+type SessionMeta struct {
+	Found     bool
+	UpdatedAt time.Time
+}
+
+type sessionMetaKey struct{}
+
+// WithSessionMeta returns a context in which session stores fill m.
+func WithSessionMeta(ctx context.Context, m *SessionMeta) context.Context {
+	return context.WithValue(ctx, sessionMetaKey{}, m)
+}
+
+func noteSession(ctx context.Context, updated time.Time) {
+	if m, ok := ctx.Value(sessionMetaKey{}).(*SessionMeta); ok {
+		m.Found, m.UpdatedAt = true, updated
+	}
+}
 
 var _ scs.CtxStore = (*TenantSessions)(nil)
 
@@ -57,6 +100,7 @@ func (s *TenantSessions) FindCtx(ctx context.Context, token string) ([]byte, boo
 
 // CommitCtx saves the session under the current tenant.
 func (s *TenantSessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	expiry = idleExpiry(expiry, s.idle)
 	userID := sessionUserID(b)
 	ip, ua := sessionClient(ctx) // kept from the first save: where the session began
 	err := s.db.InTenant(ctx, func(tx *Tx) error {
@@ -124,6 +168,15 @@ func (db *DB) PurgeExpiredSessions(ctx context.Context) (int64, error) {
 type SystemSessions struct {
 	db        *DB
 	namespace string
+	idle      time.Duration
+}
+
+// WithIdleTimeout returns the store with an idle timeout (see
+// TenantSessions.WithIdleTimeout).
+func (s *SystemSessions) WithIdleTimeout(idle time.Duration) *SystemSessions {
+	c := *s
+	c.idle = idle
+	return &c
 }
 
 // SystemSessions returns the session store for one system namespace.
@@ -136,40 +189,35 @@ var _ scs.CtxStore = (*SystemSessions)(nil)
 // FindCtx returns the data of a live session in this namespace.
 func (s *SystemSessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var b []byte
-	err := s.db.InSystem(ctx, func(tx *SysTx) error {
-		return tx.tx.QueryRow(ctx, `
-			SELECT data FROM system_sessions
-			WHERE namespace = $1 AND token_hash = $2 AND expiry > now()`,
-			s.namespace, hashToken(token)).Scan(&b)
-	})
+	var updated time.Time
+	err := s.db.pool.QueryRow(ctx, `
+		SELECT data, updated_at FROM system_sessions
+		WHERE namespace = $1 AND token_hash = $2 AND expiry > now()`,
+		s.namespace, hashToken(token)).Scan(&b, &updated)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, translate(err, "find system session")
 	}
+	noteSession(ctx, updated)
 	return b, true, nil
 }
 
 // CommitCtx saves the session in this namespace.
 func (s *SystemSessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	err := s.db.InSystem(ctx, func(tx *SysTx) error {
-		_, err := tx.tx.Exec(ctx, `
-			INSERT INTO system_sessions (namespace, token_hash, data, expiry) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (namespace, token_hash) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry`,
-			s.namespace, hashToken(token), b, expiry)
-		return err
-	})
+	_, err := s.db.pool.Exec(ctx, `
+		INSERT INTO system_sessions (namespace, token_hash, data, expiry) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (namespace, token_hash)
+		DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry, updated_at = now()`,
+		s.namespace, hashToken(token), b, idleExpiry(expiry, s.idle))
 	return translate(err, "commit system session")
 }
 
 // DeleteCtx removes the session from this namespace.
 func (s *SystemSessions) DeleteCtx(ctx context.Context, token string) error {
-	err := s.db.InSystem(ctx, func(tx *SysTx) error {
-		_, err := tx.tx.Exec(ctx, `DELETE FROM system_sessions WHERE namespace = $1 AND token_hash = $2`,
-			s.namespace, hashToken(token))
-		return err
-	})
+	_, err := s.db.pool.Exec(ctx, `DELETE FROM system_sessions WHERE namespace = $1 AND token_hash = $2`,
+		s.namespace, hashToken(token))
 	return translate(err, "delete system session")
 }
 

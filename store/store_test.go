@@ -695,3 +695,19 @@ func TestCustomRolesIsolation(t *testing.T) {
 		}
 	})
 }
+
+func TestSessionIdleTimeout(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	st := f.db.TenantSessions().WithIdleTimeout(time.Second)
+	if err := st.CommitCtx(f.ctxA, "idle", []byte("x"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := st.FindCtx(f.ctxA, "idle"); !ok {
+		t.Fatal("fresh session not found")
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, ok, _ := st.FindCtx(f.ctxA, "idle"); ok {
+		t.Fatal("session found after its idle timeout")
+	}
+}

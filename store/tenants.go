@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,37 +51,52 @@ type TenantFilter struct {
 	Offset int
 }
 
-// FindTenants lists live tenants for the operator console with the total
-// number that match, so the page can paginate.
-func (s *SysTx) FindTenants(ctx context.Context, f TenantFilter) ([]Tenant, int, error) {
+// FindTenants lists live tenants for the operator console, newest first,
+// with how many match. Counting 100,000 rows on every page view would cost
+// more than the page, so without a search the total is the planner's
+// estimate once the registry is large (approx is then true); a search is
+// counted exactly, through the trigram indexes.
+func (s *SysTx) FindTenants(ctx context.Context, f TenantFilter) (list []Tenant, total int, approx bool, err error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
 	pattern := "%" + escapeLike(f.Query) + "%"
-	var total int
-	if err := s.tx.QueryRow(ctx, `
-		SELECT count(*) FROM tenants
-		WHERE deleted_at IS NULL AND ($1 = '%%' OR name ILIKE $1 OR slug ILIKE $1)`, pattern,
-	).Scan(&total); err != nil {
-		return nil, 0, translate(err, "count tenants")
+	where := `deleted_at IS NULL`
+	args := []any{}
+	if f.Query != "" {
+		where += ` AND (name ILIKE $1 OR slug ILIKE $1)`
+		args = append(args, pattern)
 	}
-	rows, err := s.tx.Query(ctx, `
-		SELECT id, slug, name, member_count, created_at FROM tenants
-		WHERE deleted_at IS NULL AND ($1 = '%%' OR name ILIKE $1 OR slug ILIKE $1)
-		ORDER BY created_at DESC, id
-		LIMIT $2 OFFSET $3`, pattern, f.Limit, f.Offset)
+	if f.Query == "" {
+		var estimate float64
+		if err := s.tx.QueryRow(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'tenants'::regclass`).Scan(&estimate); err != nil {
+			return nil, 0, false, translate(err, "estimate tenants")
+		}
+		if estimate >= 10000 {
+			total, approx = int(estimate), true
+		}
+	}
+	if !approx {
+		if err := s.tx.QueryRow(ctx, `SELECT count(*) FROM tenants WHERE `+where, args...).Scan(&total); err != nil {
+			return nil, 0, false, translate(err, "count tenants")
+		}
+	}
+	n := len(args)
+	rows, err := s.tx.Query(ctx, fmt.Sprintf(`
+		SELECT id, slug, name, member_count, created_at FROM tenants WHERE %s
+		ORDER BY created_at DESC, id LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, f.Limit, f.Offset)...)
 	if err != nil {
-		return nil, 0, translate(err, "find tenants")
+		return nil, 0, false, translate(err, "find tenants")
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
+	list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
 		var t Tenant
 		err := r.Scan(&t.ID, &t.Slug, &t.Name, &t.MemberCount, &t.CreatedAt)
 		return t, err
 	})
 	if err != nil {
-		return nil, 0, translate(err, "find tenants")
+		return nil, 0, false, translate(err, "find tenants")
 	}
-	return list, total, nil
+	return list, total, approx, nil
 }
 
 // CountTenants returns the number of live tenants; the demo seeder uses it to

@@ -179,7 +179,7 @@ func (h *Handler) startTenantSession(c echo.Context, t *atrium.Tenant, userID in
 
 func (h *Handler) findUser(ctx context.Context, email string) (*store.User, error) {
 	var u *store.User
-	err := h.db.InSystem(ctx, func(tx *store.SysTx) error {
+	err := h.db.ReadSystem(ctx, func(tx *store.SysTx) error {
 		var err error
 		u, err = tx.FindUserByEmail(ctx, email)
 		return err

@@ -93,7 +93,7 @@ func (h *Handler) Login(c echo.Context) error {
 		return web.Render(c, status, authviews.Login(web.NewPage(c, "Log in"), f))
 	}
 	var orgs []store.Organization
-	err = h.db.InSystem(ctx, func(tx *store.SysTx) error {
+	err = h.db.ReadSystem(ctx, func(tx *store.SysTx) error {
 		orgs, err = tx.FindUserOrganizations(ctx, u.ID)
 		return err
 	})
@@ -134,7 +134,7 @@ func (h *Handler) Choose(c echo.Context) error {
 func (h *Handler) enterOrganization(c echo.Context, userID uuid.UUID, slug string) error {
 	ctx := c.Request().Context()
 	var tenant *store.Tenant
-	err := h.db.InSystem(ctx, func(tx *store.SysTx) error {
+	err := h.db.ReadSystem(ctx, func(tx *store.SysTx) error {
 		var err error
 		tenant, err = tx.FindTenantBySlug(ctx, slug)
 		return err

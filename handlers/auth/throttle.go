@@ -48,7 +48,7 @@ func (t *Throttle) Blocked(c echo.Context, email string) (string, error) {
 	acct, ip := t.keys(c, email)
 	var until time.Time
 	var blocked bool
-	err := t.db.InSystem(ctx, func(tx *store.SysTx) error {
+	err := t.db.ReadSystem(ctx, func(tx *store.SysTx) error {
 		for _, k := range []struct {
 			th  store.Throttle
 			key string

@@ -64,7 +64,7 @@ func (h *Handler) Login(c echo.Context) error {
 		return again(http.StatusTooManyRequests, msg)
 	}
 	var op *store.Operator
-	err := h.db.InSystem(ctx, func(tx *store.SysTx) error {
+	err := h.db.ReadSystem(ctx, func(tx *store.SysTx) error {
 		var err error
 		op, err = tx.FindOperatorByEmail(ctx, email)
 		return err
@@ -121,9 +121,9 @@ func (h *Handler) ShowTenants(c echo.Context) error {
 		page = 1
 	}
 	l := consoleviews.TenantList{Query: q}
-	err := h.db.InSystem(ctx, func(tx *store.SysTx) error {
+	err := h.db.ReadSystem(ctx, func(tx *store.SysTx) error {
 		var err error
-		l.Tenants, l.Total, err = tx.FindTenants(ctx, store.TenantFilter{Query: q, Limit: tenantsPageSize, Offset: (page - 1) * tenantsPageSize})
+		l.Tenants, l.Total, l.Approx, err = tx.FindTenants(ctx, store.TenantFilter{Query: q, Limit: tenantsPageSize, Offset: (page - 1) * tenantsPageSize})
 		return err
 	})
 	if err != nil {
@@ -143,6 +143,10 @@ func (h *Handler) ShowTenants(c echo.Context) error {
 		l.NextURL = link(page + 1)
 	}
 	first := (page-1)*tenantsPageSize + 1
-	l.Summary = fmt.Sprintf("%d–%d of %d", first, first+len(l.Tenants)-1, l.Total)
+	about := ""
+	if l.Approx {
+		about = "about "
+	}
+	l.Summary = fmt.Sprintf("%d–%d of %s%d", first, first+len(l.Tenants)-1, about, l.Total)
 	return web.Render(c, http.StatusOK, consoleviews.Tenants(web.NewPage(c, "Organizations"), l))
 }

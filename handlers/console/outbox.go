@@ -23,7 +23,7 @@ func (h *Handler) ShowOutbox(c echo.Context) error {
 		page = 1
 	}
 	var l consoleviews.OutboxList
-	err := h.db.InSystem(ctx, func(tx *store.SysTx) error {
+	err := h.db.ReadSystem(ctx, func(tx *store.SysTx) error {
 		var err error
 		if l.Total, err = tx.CountOutboxMessages(ctx); err != nil {
 			return err

@@ -18,7 +18,7 @@ import (
 func (h *Handler) ShowTenant(c echo.Context) error {
 	ctx := c.Request().Context()
 	var t *store.Tenant
-	err := h.db.InSystem(ctx, func(tx *store.SysTx) error {
+	err := h.db.ReadSystem(ctx, func(tx *store.SysTx) error {
 		var err error
 		t, err = tx.FindTenantBySlug(ctx, c.Param("slug"))
 		return err

@@ -29,7 +29,7 @@ func RequireOperator(db *store.DB) echo.MiddlewareFunc {
 				return c.Redirect(http.StatusSeeOther, "/console/login")
 			}
 			var o *store.Operator
-			err = db.InSystem(ctx, func(tx *store.SysTx) error {
+			err = db.ReadSystem(ctx, func(tx *store.SysTx) error {
 				o, err = tx.FindOperatorByID(ctx, id)
 				return err
 			})

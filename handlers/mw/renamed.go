@@ -19,7 +19,7 @@ import (
 func redirectRenamed(c echo.Context, db *store.DB, slug string) error {
 	ctx := c.Request().Context()
 	var t *store.Tenant
-	err := db.InSystem(ctx, func(tx *store.SysTx) error {
+	err := db.ReadSystem(ctx, func(tx *store.SysTx) error {
 		var err error
 		t, err = tx.FindTenantByFormerSlug(ctx, slug)
 		return err

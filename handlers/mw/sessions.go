@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/atrium-dev/atrium/handlers/web"
+	"github.com/atrium-dev/atrium/store"
 )
 
 // touchInterval is how stale a session may get before an otherwise
@@ -22,15 +23,19 @@ const touchInterval = time.Minute
 func Sessions(sm *scs.SessionManager, path string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			return serveSession(c, sm, path, nil, next)
+			var meta store.SessionMeta
+			c.SetRequest(c.Request().WithContext(store.WithSessionMeta(c.Request().Context(), &meta)))
+			touch := func() bool { return meta.Found && time.Since(meta.UpdatedAt) > touchInterval }
+			return serveSession(c, sm, path, touch, next)
 		}
 	}
 }
 
 // serveSession loads the request's session from its cookie, runs next, and
-// saves the session: when modified, or, if touch says so, to refresh its
-// idle timeout. The response is buffered until the session is saved, so a
-// failed save becomes an error page rather than a lost login.
+// saves the session: when modified, or, if touch says the stored row is
+// stale, to refresh its idle timeout (the stores apply the timeout on every
+// save). The response is buffered until the session is saved, so a failed
+// save becomes an error page rather than a lost login.
 func serveSession(c echo.Context, sm *scs.SessionManager, path string, touch func() bool, next echo.HandlerFunc) error {
 	var token string
 	if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
@@ -41,11 +46,6 @@ func serveSession(c echo.Context, sm *scs.SessionManager, path string, touch fun
 		return err
 	}
 	c.SetRequest(c.Request().WithContext(web.WithSession(ctx, sm)))
-	if touch == nil {
-		// Without a record of the last write, refresh any session that
-		// holds something; an empty one is not worth a row.
-		touch = func() bool { return len(sm.Keys(ctx)) > 0 }
-	}
 
 	res := c.Response()
 	orig := res.Writer
@@ -79,7 +79,7 @@ func saveSession(c echo.Context, sm *scs.SessionManager, path string, touch func
 	ctx := c.Request().Context()
 	switch sm.Status(ctx) {
 	case scs.Unmodified:
-		if sm.IdleTimeout == 0 || !touch() {
+		if !touch() {
 			return nil
 		}
 		fallthrough

@@ -19,7 +19,7 @@ func (h *Handler) Switch(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := atrium.UserFromContext(ctx)
 	var orgs []store.Organization
-	err := h.db.InSystem(ctx, func(tx *store.SysTx) error {
+	err := h.db.ReadSystem(ctx, func(tx *store.SysTx) error {
 		var err error
 		orgs, err = tx.FindUserOrganizations(ctx, u.ID)
 		return err

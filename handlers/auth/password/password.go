@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -29,15 +30,27 @@ type Params struct {
 var Default = Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // Hasher hashes new passwords with its parameters and verifies hashes made
-// with any parameters.
+// with any parameters. At most one hash per CPU runs at a time: each one
+// holds Params.Memory of RAM and a CPU for its whole run, so more would only
+// add memory (19 MiB each by default) without adding throughput.
 type Hasher struct {
 	Params    Params
+	slots     chan struct{}
 	dummyOnce sync.Once
 	dummy     string
 }
 
 // New returns a Hasher with the given parameters.
-func New(p Params) *Hasher { return &Hasher{Params: p} }
+func New(p Params) *Hasher {
+	return &Hasher{Params: p, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+}
+
+// key derives an argon2id key within the concurrency bound.
+func (h *Hasher) key(pw string, salt []byte, p Params, keyLen uint32) []byte {
+	h.slots <- struct{}{}
+	defer func() { <-h.slots }()
+	return argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, keyLen)
+}
 
 // MinLength is the shortest password accepted.
 const MinLength = 10
@@ -52,7 +65,7 @@ func (h *Hasher) Hash(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password: salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key := h.key(pw, salt, p, p.KeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -84,7 +97,7 @@ func (h *Hasher) Verify(pw, encoded string) (bool, error) {
 	if err != nil || len(want) == 0 {
 		return false, ErrMalformed
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := h.key(pw, salt, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
