@@ -28,3 +28,14 @@ lint: ## gofmt, go vet, and generated files in step with their sources
 
 clean: ## remove build output and the demo database
 	rm -rf bin .data
+
+# The load benchmark needs Debian's pgbouncer (in /usr/sbin) for its PgBouncer mode.
+BENCHFLAGS ?=
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+bench: build ## load benchmark vs a bare baseline, 100–100,000 tenants, PgBouncer (BENCHFLAGS=-quick for a short run)
+	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || { \
+		echo "installing pgbouncer (Debian package) for the PgBouncer mode"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; }
+	$(GO) build -o bin/bench ./cmd/bench
+	./bin/bench $(BENCHFLAGS)

@@ -176,6 +176,7 @@ func (noMailer) Send(context.Context, email.Message) error {
 func newSessionManager(st scs.CtxStore, name string, lifetime time.Duration, secure bool) *scs.SessionManager {
 	sm := scs.New()
 	sm.Store = st
+	sm.Codec = store.SessionCodec{}
 	sm.Lifetime = lifetime
 	sm.Cookie.Name = name
 	sm.Cookie.HttpOnly = true

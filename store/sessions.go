@@ -136,7 +136,7 @@ func (s *TenantSessions) Delete(string) error { return errNoContext }
 
 // sessionUserID extracts the user id from encoded session data, or nil.
 func sessionUserID(b []byte) *uuid.UUID {
-	_, values, err := scs.GobCodec{}.Decode(b)
+	_, values, err := SessionCodec{}.Decode(b)
 	if err != nil {
 		return nil
 	}

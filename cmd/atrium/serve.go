@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -75,7 +76,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, read
 	go func() { errc <- srv.Serve(ln) }()
 
 	if cfg.MetricsAddr != "" {
-		msrv := &http.Server{Addr: cfg.MetricsAddr, Handler: app.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", app.MetricsHandler())
+		// Profiles for diagnosing load runs (make bench); this listener is
+		// internal, like the metrics it serves.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		msrv := &http.Server{Addr: cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, msrv)
 		go func() { errc <- msrv.ListenAndServe() }()
 		log.Info("metrics listening", "addr", cfg.MetricsAddr)

@@ -43,7 +43,11 @@ func serveSession(c echo.Context, sm *scs.SessionManager, path string, touch fun
 	}
 	ctx, err := sm.Load(c.Request().Context(), token)
 	if err != nil {
-		return err
+		// A session that cannot be read (an older format, a damaged row)
+		// signs nobody in; it is not worth an error page.
+		if ctx, err = sm.Load(c.Request().Context(), ""); err != nil {
+			return err
+		}
 	}
 	c.SetRequest(c.Request().WithContext(web.WithSession(ctx, sm)))
 

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/atrium-dev/atrium"
+	"github.com/atrium-dev/atrium/store"
+)
+
+// explicitMembers is the query the tenant door runs (store's FindMembers:
+// the members page's list of 50), with the tenant named explicitly instead
+// of by RLS.
+const explicitMembers = `
+	SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at,
+	       m.custom_role_id, coalesce(r.name, ''), coalesce(r.permissions, '{}')
+	FROM memberships m JOIN users u ON u.id = m.user_id
+	LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id
+	WHERE m.tenant_id = $1
+	ORDER BY u.name, u.email LIMIT 50`
+
+// doorResult compares the same count through the tenant door and without it.
+type doorResult struct {
+	Door     float64 `json:"door_ops_per_s"`      // store.ReadTenant + FindMembers(50), as the app role: one round trip
+	DoorTx   float64 `json:"door_tx_ops_per_s"`   // store.InTenant + FindMembers(50): a transaction, as writes use
+	Explicit float64 `json:"explicit_ops_per_s"`  // WHERE tenant_id = $1, as the owner role
+	Super    float64 `json:"superuser_ops_per_s"` // the same as a superuser, for reference
+	Overhead float64 `json:"overhead"`            // 1 - Door/Explicit
+	Errors   int     `json:"errors"`
+	Error    string  `json:"first_error,omitempty"`
+}
+
+// measureDoor runs the member count of the hot tenants for d with workers
+// goroutines, once through the tenant door (a transaction setting
+// app.tenant_id, then the RLS-filtered query) and once as a single explicit
+// query, each on its own pool of the same size as the server's.
+func measureDoor(ctx context.Context, appURL, ownerURL, superURL string, tenants []uuid.UUID, workers int, d time.Duration) (*doorResult, error) {
+	db, err := store.Open(ctx, appURL, store.Options{MaxConns: pool, ApplicationName: "bench-door"})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	owner, err := openPool(ctx, ownerURL, pool)
+	if err != nil {
+		return nil, err
+	}
+	defer owner.Close()
+	super, err := openPool(ctx, superURL, pool)
+	if err != nil {
+		return nil, err
+	}
+	defer super.Close()
+
+	ctxs := make([]context.Context, len(tenants))
+	for i, id := range tenants {
+		ctxs[i] = atrium.WithTenant(ctx, &atrium.Tenant{ID: id})
+	}
+	var r doorResult
+	var firstErr error
+	measure := func(op func(i int) error) float64 {
+		ops, errs, err := hammer(ctx, workers, time.Second, d, len(tenants), op)
+		r.Errors += errs
+		if firstErr == nil {
+			firstErr = err
+		}
+		return ops
+	}
+	r.Door = measure(func(i int) error {
+		var list []store.Member
+		return db.ReadTenant(ctxs[i], func(b *store.Batch) { b.FindMembers(50, &list) })
+	})
+	r.DoorTx = measure(func(i int) error {
+		return db.InTenant(ctxs[i], func(tx *store.Tx) error {
+			_, err := tx.FindMembers(ctxs[i], 50)
+			return err
+		})
+	})
+	explicit := func(pool *pgxpool.Pool) func(int) error {
+		return func(i int) error {
+			rows, err := pool.Query(ctx, explicitMembers, tenants[i])
+			if err != nil {
+				return err
+			}
+			var n int
+			for rows.Next() {
+				n++
+			}
+			rows.Close()
+			return rows.Err()
+		}
+	}
+	r.Explicit = measure(explicit(owner))
+	r.Super = measure(explicit(super))
+	if r.Explicit > 0 {
+		r.Overhead = 1 - r.Door/r.Explicit
+	}
+	if firstErr != nil {
+		r.Error = firstErr.Error()
+	}
+	return &r, ctx.Err()
+}
+
+func openPool(ctx context.Context, url string, conns int32) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = conns
+	cfg.ConnConfig.RuntimeParams["application_name"] = "bench"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect %s: %w", cfg.ConnConfig.User, err)
+	}
+	return pool, nil
+}
+
+// hammer calls op from workers goroutines, spreading i round-robin over n,
+// for warmup and then for d, and returns the operations per second of d.
+func hammer(ctx context.Context, workers int, warmup, d time.Duration, n int, op func(i int) error) (float64, int, error) {
+	var (
+		counting, stop atomic.Bool
+		next           atomic.Uint64
+		done, failed   atomic.Int64
+		mu             sync.Mutex
+		firstErr       error
+		wg             sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for !stop.Load() && ctx.Err() == nil {
+				err := op(int(next.Add(1) % uint64(n)))
+				if !counting.Load() {
+					continue
+				}
+				if err != nil {
+					failed.Add(1)
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					continue
+				}
+				done.Add(1)
+			}
+		})
+	}
+	sleep(ctx, warmup)
+	counting.Store(true)
+	t0 := time.Now()
+	sleep(ctx, d)
+	counting.Store(false)
+	elapsed := time.Since(t0)
+	stop.Store(true)
+	wg.Wait()
+	return float64(done.Load()) / elapsed.Seconds(), int(failed.Load()), firstErr
+}

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/atrium-dev/atrium/store"
+	"github.com/atrium-dev/atrium/store/pgcluster"
+)
+
+// clusterSettings suit a load test on a small machine: room for the server's,
+// the baseline's and the door measurement's pools, and a buffer cache that
+// holds 100,000 tenants. fsync stays on, as in production.
+// pg_stat_statements counts the statements each page costs.
+var clusterSettings = map[string]string{
+	"max_connections":          "200",
+	"shared_buffers":           "256MB",
+	"shared_preload_libraries": "pg_stat_statements",
+	"pg_stat_statements.track": "top",
+}
+
+// startCluster creates a fresh private cluster under .data/bench-*, the
+// roles and the database, and migrates it with `atrium migrate up`. The
+// cluster and its directory are removed on exit.
+func (h *harness) startCluster(ctx context.Context) error {
+	if err := os.MkdirAll(".data", 0o755); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(".data", "bench-")
+	if err == nil {
+		dir, err = filepath.Abs(dir)
+	}
+	if err != nil {
+		return err
+	}
+	h.onExit(func() { os.RemoveAll(dir) })
+	c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Settings: clusterSettings, Logf: h.logf})
+	if err != nil {
+		return err
+	}
+	h.onExit(func() {
+		if err := c.Stop(); err != nil {
+			h.logf("stop PostgreSQL: %v", err)
+		}
+		// Keep the server's log with the others: it names failed statements.
+		if b, err := os.ReadFile(filepath.Join(c.Dir(), "postgres.log")); err == nil {
+			_ = os.WriteFile(filepath.Join(h.cfg.Out, "postgres.log"), b, 0o644)
+		}
+		os.RemoveAll(c.Dir()) // the real directory, when it had to move
+	})
+	h.cluster = c
+	h.superURL = c.URL(pgcluster.SuperUser, "atrium")
+	if err := store.Bootstrap(ctx, c.URL(pgcluster.SuperUser, "postgres"), "atrium"); err != nil {
+		return err
+	}
+	var err1, err2 error
+	h.appURL, err1 = store.WithUser(h.superURL, store.AppRole, "atrium")
+	h.ownerURL, err2 = store.WithUser(h.superURL, store.OwnerRole, "atrium")
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	if _, err := h.atrium(ctx, "", "migrate", "up"); err != nil {
+		return err
+	}
+	h.logf("creating the operator %s", operatorEmail)
+	if _, err = h.atrium(ctx, operatorPassword+"\n", "operator", "create", "--email", operatorEmail, "--password-stdin"); err != nil {
+		return err
+	}
+	pidFile, err := os.ReadFile(filepath.Join(c.Dir(), "data", "postmaster.pid"))
+	if err != nil {
+		return fmt.Errorf("postmaster pid: %w", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(pidFile), "\n", 2)[0]))
+	if err != nil {
+		return fmt.Errorf("postmaster pid: %w", err)
+	}
+	if h.db, err = newDBMeter(ctx, h.superURL, pid, h.logf); err != nil {
+		return err
+	}
+	h.onExit(h.db.Close)
+	return nil
+}
+
+// passedEnv are the variables of our environment that `atrium` commands
+// see; everything else (a stray DATABASE_URL, METRICS_ADDR or SMTP_URL in
+// the caller's shell) is dropped, so that only the harness decides what is
+// measured. The Go runtime's knobs pass, to try e.g. GOMEMLIMIT=200MiB.
+var passedEnv = []string{"PATH", "HOME", "USER", "TMPDIR", "TZ", "LANG", "LC_ALL",
+	"GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GODEBUG"}
+
+// atriumEnv returns the environment of an `atrium` command: passedEnv, the
+// database URLs and extra.
+func (h *harness) atriumEnv(appURL string, extra ...string) []string {
+	var env []string
+	for _, name := range passedEnv {
+		if v, ok := os.LookupEnv(name); ok {
+			env = append(env, name+"="+v)
+		}
+	}
+	env = append(env, "DATABASE_URL="+appURL, "MIGRATION_DATABASE_URL="+h.ownerURL)
+	return append(env, extra...)
+}
+
+// atrium runs one `atrium` command to completion with stdin as its input,
+// and returns its output (shown in full when it fails).
+func (h *harness) atrium(ctx context.Context, stdin string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, h.cfg.Atrium, args...)
+	cmd.Env = h.atriumEnv(h.appURL, "LOG_LEVEL=warn")
+	cmd.Stdin = strings.NewReader(stdin)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("atrium %s: %w\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return out.String(), nil
+}
+
+// seed grows the database to tenants organizations with `atrium seed`, which
+// adds only what is missing. The first cfg.Hot tenants get exactly
+// cfg.HotMembers members each; the others 10 on average (the seeder wants
+// that ratio kept as the database grows). The same flags at every size keep
+// each tenant's rows the same whichever run created it.
+func (h *harness) seed(ctx context.Context, tenants int) (*scaleResult, error) {
+	args := []string{"seed", "--tenants", strconv.Itoa(tenants), "--members", strconv.Itoa(10 * tenants),
+		"--hot", strconv.Itoa(h.cfg.Hot), "--hot-members", strconv.Itoa(h.cfg.HotMembers), "--seed", strconv.Itoa(h.cfg.Seed)}
+	h.logf("seeding: atrium %s", strings.Join(args, " "))
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, h.cfg.Atrium, args...)
+	cmd.Env = h.atriumEnv(h.appURL, "LOG_LEVEL=warn")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("atrium seed: %w", err)
+	}
+	s := &scaleResult{Tenants: tenants, HotTenants: min(h.cfg.Hot, tenants), SeedSeconds: time.Since(start).Seconds()}
+	conn, err := pgx.Connect(ctx, h.superURL)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM tenants), (SELECT count(*) FROM memberships), (SELECT count(*) FROM users)`).
+		Scan(&s.TenantRows, &s.MembershipRows, &s.UserRows); err != nil {
+		return nil, err
+	}
+	if s.TenantRows < int64(tenants) {
+		return nil, fmt.Errorf("after seeding %d tenants the database holds %d", tenants, s.TenantRows)
+	}
+	return s, nil
+}
+
+// checkAtrium fails early, before any database is made, when the atrium
+// binary is missing or predates `atrium seed`.
+func checkAtrium(bin string) error {
+	out, err := exec.Command(bin, "seed", "-h").CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case err != nil && !errors.As(err, &exit):
+		return fmt.Errorf("%s: %w (build it with make build, or run make bench)", bin, err)
+	case bytes.Contains(out, []byte("unknown command")):
+		return fmt.Errorf("%s has no seed command: rebuild it (make build) from a tree with `atrium seed`", bin)
+	}
+	return nil
+}
+
+// hotTenantIDs returns the ids of the first n tenants, in slug order.
+func (h *harness) hotTenantIDs(ctx context.Context, n int) ([]uuid.UUID, error) {
+	slugs := make([]string, n)
+	for i := range slugs {
+		slugs[i] = tenantSlug(i + 1)
+	}
+	conn, err := pgx.Connect(ctx, h.superURL)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	rows, err := conn.Query(ctx, `SELECT id FROM tenants WHERE slug = ANY($1) ORDER BY slug`, slugs)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err == nil && len(ids) != n {
+		err = fmt.Errorf("found %d of the first %d tenants", len(ids), n)
+	}
+	return ids, err
+}
+
+// startServer starts `atrium serve` on a free port with databaseURL, and
+// waits until it is ready.
+func (h *harness) startServer(ctx context.Context, databaseURL, logName string) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	env := h.atriumEnv(databaseURL, "ADDR="+addr, "DB_MAX_CONNS="+strconv.Itoa(pool), "LOG_LEVEL="+h.cfg.ServerLog, "DEV=true")
+	p, err := startProcess("atrium serve", filepath.Join(h.cfg.Out, logName), env, nil, h.cfg.Atrium, "serve")
+	if err != nil {
+		return err
+	}
+	h.server, h.serverURL = p, "http://"+addr
+	if err := waitReady(ctx, p, h.serverURL+"/readyz"); err != nil {
+		_ = p.Stop(5 * time.Second)
+		return err
+	}
+	return nil
+}
+
+// stopServer stops `atrium serve` with SIGTERM, letting it drain.
+func (h *harness) stopServer() error {
+	if h.server == nil {
+		return nil
+	}
+	err := h.server.Stop(20 * time.Second)
+	h.server = nil
+	return err
+}
+
+// startBaseline starts this program again as the bare baseline server.
+func (h *harness) startBaseline(ctx context.Context) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	p, err := startProcess("baseline", filepath.Join(h.cfg.Out, "baseline.log"), nil, nil,
+		self, "baseline", "--addr", addr, "--db", h.superURL, "--pool", strconv.Itoa(pool))
+	if err != nil {
+		return err
+	}
+	h.onExit(func() {
+		if err := p.Stop(10 * time.Second); err != nil {
+			h.logf("%v", err)
+		}
+	})
+	h.baseline, h.baselineURL = p, "http://"+addr
+	return waitReady(ctx, p, h.baselineURL+"/readyz")
+}
+
+// waitReady polls url until it answers 200, failing early if p exits.
+func waitReady(ctx context.Context, p *process, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second}
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if !p.Alive() {
+			return fmt.Errorf("%s exited before it was ready: %v\n%s", p.name, p.err, p.logTail(15))
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready at %s: %w\n%s", p.name, url, ctx.Err(), p.logTail(15))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// freePort asks the kernel for a free TCP port on 127.0.0.1.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
