@@ -79,6 +79,8 @@ type App struct {
 
 	// permissions maps "METHOD /o/:org/path" to what the route requires.
 	permissions map[string]authz.Permission
+	// loaders maps "METHOD /o/:org/path" to the page's reads (see mw.Tenant).
+	loaders map[string]mw.Loader
 
 	audit     *audit.Handler
 	auth      *auth.Handler
@@ -133,6 +135,7 @@ func New(d Deps) *App {
 	a.loginSM = newSessionManager(d.DB.SystemSessions("login"), "atrium_login", 10*time.Minute, secure)
 
 	a.permissions = map[string]authz.Permission{}
+	a.loaders = map[string]mw.Loader{}
 	a.audit = audit.New(d.DB)
 	a.auth = auth.New(d.DB, d.Hasher, a.tenantSM, a.loginSM, d.Log)
 	a.dashboard = dashboard.New(d.DB)

@@ -61,7 +61,7 @@ func (a *App) routes(e *echo.Echo) {
 	e.GET("/o/:org", func(c echo.Context) error {
 		return c.Redirect(http.StatusMovedPermanently, "/o/"+c.Param("org")+"/")
 	})
-	org := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, false))
+	org := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, false, nil))
 	org.GET("/login", a.auth.ShowTenantLogin)
 	org.POST("/login", a.auth.TenantLogin)
 	org.GET("/invite/:token", a.members.ShowAccept)
@@ -72,9 +72,11 @@ func (a *App) routes(e *echo.Echo) {
 	org.POST("/join/:token", a.settings.Join)
 
 	// Members of that organization, each route with the permission it needs.
-	member := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, true))
-	a.guard(member, http.MethodGet, "/", a.dashboard.Show, authz.DashboardView)
-	a.guard(member, http.MethodGet, "/members", a.members.List, authz.MembersRead)
+	// Pages with a loader read their data in the same round trip as the
+	// tenant, session and membership checks.
+	member := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, true, a.loaders))
+	a.guard(member, http.MethodGet, "/", a.dashboard.Show, authz.DashboardView, a.dashboard.Load)
+	a.guard(member, http.MethodGet, "/members", a.members.List, authz.MembersRead, a.members.Load)
 	a.guard(member, http.MethodPost, "/members/:id/role", a.members.ChangeRole, authz.MembersManage)
 	a.guard(member, http.MethodPost, "/members/:id/remove", a.members.Remove, authz.MembersManage)
 	a.guard(member, http.MethodPost, "/members/:id/transfer", a.members.TransferOwnership, authz.OwnershipGive)
@@ -85,7 +87,7 @@ func (a *App) routes(e *echo.Echo) {
 	a.guard(member, http.MethodPost, "/members/invites", a.members.CreateInvite, authz.MembersInvite)
 	a.guard(member, http.MethodPost, "/members/invites/:id/resend", a.members.ResendInvite, authz.MembersInvite)
 	a.guard(member, http.MethodPost, "/members/invites/:id/revoke", a.members.RevokeInvite, authz.MembersInvite)
-	a.guard(member, http.MethodGet, "/audit", a.audit.Show, authz.AuditRead)
+	a.guard(member, http.MethodGet, "/audit", a.audit.Show, authz.AuditRead, a.audit.Load)
 	a.guard(member, http.MethodGet, "/audit/export.csv", a.audit.Export, authz.AuditRead)
 	a.guard(member, http.MethodPost, "/logout", a.auth.Logout, authz.Anyone)
 	a.guard(member, http.MethodGet, "/account", a.account.Show, authz.Anyone)
@@ -134,10 +136,15 @@ func (a *App) MetricsHandler() http.Handler {
 }
 
 // guard registers a member route with the permission it needs, and records
-// the pair so that the route × role test can check every route has one.
-func (a *App) guard(g *echo.Group, method, path string, h echo.HandlerFunc, p authz.Permission) {
+// the pair so that the route × role test can check every route has one. An
+// optional loader queues the page's reads into the request's first round
+// trip (see mw.Tenant).
+func (a *App) guard(g *echo.Group, method, path string, h echo.HandlerFunc, p authz.Permission, load ...mw.Loader) {
 	g.Add(method, path, h, authz.Require(p))
 	a.permissions[method+" /o/:org"+path] = p
+	if len(load) > 0 {
+		a.loaders[method+" /o/:org"+path] = load[0]
+	}
 }
 
 // RoutePermissions returns the permission of every member route, keyed by

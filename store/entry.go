@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/atrium-dev/atrium"
 )
@@ -31,12 +32,45 @@ type Entry struct {
 // Enter resolves slug and the session token in one statement, under the
 // tenant's RLS policies (see enter_tenant in the migrations). An unknown or
 // deleted organization is ENOTFOUND. token may be empty.
-func (db *DB) Enter(ctx context.Context, slug, token string) (*Entry, error) {
+//
+// With load, the page's reads are queued behind it and everything travels
+// in one round trip (one implicit transaction): enter_tenant is then asked
+// to require a member, so when the session does not belong to a current
+// member it clears the tenant again and the page's reads see no tenant
+// rows. Their results are trusted only when Entry.Member is set; a failed
+// read without a member is ignored, since the caller answers with the
+// login page or a 404 anyway.
+func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) (*Entry, error) {
 	var hash []byte
 	if token != "" {
 		hash = hashToken(token)
 	}
 	var e Entry
+	var found bool
+	var b Batch
+	b.b.Queue(`SELECT * FROM enter_tenant($1, $2, $3)`, slug, hash, load != nil).Query(func(rows pgx.Rows) error {
+		if !rows.Next() {
+			return rows.Err()
+		}
+		found = true
+		return scanEntry(rows, &e)
+	})
+	if load != nil {
+		load(&b)
+	}
+	err := db.pool.SendBatch(ctx, &b.b).Close()
+	switch {
+	case !found && (err == nil || load != nil):
+		return nil, translate(pgx.ErrNoRows, "enter tenant")
+	case err != nil && (load == nil || e.Member != nil):
+		return nil, translate(err, "enter tenant")
+	}
+	e.Tenant.Slug = slug
+	return &e, nil
+}
+
+// scanEntry reads enter_tenant's row.
+func scanEntry(row pgx.Row, e *Entry) error {
 	var data []byte
 	var updated *time.Time
 	var memberID, userID *uuid.UUID
@@ -44,13 +78,10 @@ func (db *DB) Enter(ctx context.Context, slug, token string) (*Entry, error) {
 	var mfaEnabled *bool
 	var roleName *string
 	var perms []string
-	err := db.pool.QueryRow(ctx, `SELECT * FROM enter_tenant($1, $2, false)`, slug, hash).Scan(
-		&e.Tenant.ID, &e.Tenant.Name, &data, &updated, &memberID, &userID, &email, &name, &role,
-		&e.RequireMFA, &mfaEnabled, &roleName, &perms)
-	if err != nil {
-		return nil, translate(err, "enter tenant")
+	if err := row.Scan(&e.Tenant.ID, &e.Tenant.Name, &data, &updated, &memberID, &userID, &email, &name, &role,
+		&e.RequireMFA, &mfaEnabled, &roleName, &perms); err != nil {
+		return err
 	}
-	e.Tenant.Slug = slug
 	if data != nil {
 		e.Session = data
 		if updated != nil {
@@ -62,7 +93,7 @@ func (db *DB) Enter(ctx context.Context, slug, token string) (*Entry, error) {
 			RoleName: deref(roleName), Permissions: perms}
 		e.MFAEnabled = mfaEnabled != nil && *mfaEnabled
 	}
-	return &e, nil
+	return nil
 }
 
 func deref(s *string) string {

@@ -28,7 +28,7 @@ func TestEnter(t *testing.T) {
 	sessionFor(t, f, f.ctxB, "tok-b-of-ann", f.userA) // Ann's session at B, where she is no member
 
 	t.Run("OK", func(t *testing.T) {
-		e, err := f.db.Enter(ctx, "alpha", "tok-a")
+		e, err := f.db.Enter(ctx, "alpha", "tok-a", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,24 +40,24 @@ func TestEnter(t *testing.T) {
 		}
 	})
 	t.Run("NoSession", func(t *testing.T) {
-		e, err := f.db.Enter(ctx, "alpha", "")
+		e, err := f.db.Enter(ctx, "alpha", "", nil)
 		if err != nil || e.Session != nil || e.Member != nil || e.Tenant.ID != f.a.ID {
 			t.Fatalf("entry = %+v, %v", e, err)
 		}
 	})
 	t.Run("ErrNotFoundUnknownSlug", func(t *testing.T) {
-		if _, err := f.db.Enter(ctx, "nope", "tok-a"); atrium.ErrorCode(err) != atrium.ENOTFOUND {
+		if _, err := f.db.Enter(ctx, "nope", "tok-a", nil); atrium.ErrorCode(err) != atrium.ENOTFOUND {
 			t.Fatalf("err = %v, want not found", err)
 		}
 	})
 	t.Run("TokenOfOtherTenantFindsNothing", func(t *testing.T) {
-		e, err := f.db.Enter(ctx, "bravo", "tok-a")
+		e, err := f.db.Enter(ctx, "bravo", "tok-a", nil)
 		if err != nil || e.Session != nil || e.Member != nil {
 			t.Fatalf("A's token at B: entry = %+v, %v", e, err)
 		}
 	})
 	t.Run("SessionOfNonMemberHasNoMember", func(t *testing.T) {
-		e, err := f.db.Enter(ctx, "bravo", "tok-b-of-ann")
+		e, err := f.db.Enter(ctx, "bravo", "tok-b-of-ann", nil)
 		if err != nil || e.Session == nil || e.Member != nil {
 			t.Fatalf("entry = %+v, %v; want a session but no member", e, err)
 		}
@@ -151,6 +151,53 @@ func TestReadTenant(t *testing.T) {
 		})
 		if err != nil || n != 0 {
 			t.Fatalf("after ReadTenant on the same connection: %d rows visible, %v", n, err)
+		}
+	})
+}
+
+// TestEnterWithPageReads checks the one-round-trip page: the page's reads
+// ride behind enter_tenant and see the tenant only for a current member.
+func TestEnterWithPageReads(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	sessionFor(t, f, f.ctxA, "tok-a", f.userA)
+	sessionFor(t, f, f.ctxB, "tok-b-of-ann", f.userA)
+	read := func(slug, token string) (*store.Entry, []store.Member, error) {
+		var list []store.Member
+		e, err := f.db.Enter(ctx, slug, token, func(b *store.Batch) { b.FindMembers(10, &list) })
+		return e, list, err
+	}
+	t.Run("Member", func(t *testing.T) {
+		e, list, err := read("alpha", "tok-a")
+		if err != nil || e.Member == nil || len(list) != 1 || list[0].UserID != f.userA.ID {
+			t.Fatalf("entry %+v, list %v, err %v", e, list, err)
+		}
+	})
+	for name, tc := range map[string][2]string{
+		"NoSession": {"alpha", ""}, "ForgedToken": {"alpha", "forged"},
+		"OtherTenantsToken": {"bravo", "tok-a"}, "NonMember": {"bravo", "tok-b-of-ann"},
+	} {
+		t.Run("FailsClosed"+name, func(t *testing.T) {
+			e, list, err := read(tc[0], tc[1])
+			if err != nil || e.Member != nil || len(list) != 0 {
+				t.Fatalf("entry %+v, %d members visible, err %v; want no member and no rows", e, len(list), err)
+			}
+		})
+	}
+	t.Run("ErrNotFoundUnknownTenant", func(t *testing.T) {
+		if _, _, err := read("nope", "tok-a"); atrium.ErrorCode(err) != atrium.ENOTFOUND {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("SeveralReadsForMember", func(t *testing.T) {
+		var n int
+		_, err := f.db.Enter(ctx, "alpha", "tok-a", func(b *store.Batch) {
+			b.FindAuditEvents(store.AuditFilter{Action: "x", From: time.Now(), To: time.Now()}, new([]store.AuditEvent))
+			b.CountMembers(&n)
+		})
+		if err != nil {
+			t.Fatalf("a valid batch failed: %v", err)
 		}
 	})
 }

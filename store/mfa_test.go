@@ -249,7 +249,7 @@ func TestEnterMFA(t *testing.T) {
 	sessionFor(t, f, f.ctxB, "tok-b", f.userB)
 	enter := func(slug, token string) *store.Entry {
 		t.Helper()
-		e, err := f.db.Enter(ctx, slug, token)
+		e, err := f.db.Enter(ctx, slug, token, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

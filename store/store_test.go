@@ -686,7 +686,7 @@ func TestCustomRolesIsolation(t *testing.T) {
 			t.Fatal(err)
 		}
 		sessionFor(t, f, f.ctxA, "tok-custom", f.userA)
-		e, err := f.db.Enter(context.Background(), "alpha", "tok-custom")
+		e, err := f.db.Enter(context.Background(), "alpha", "tok-custom", nil)
 		if err != nil || e.Member == nil {
 			t.Fatalf("enter: %v", err)
 		}

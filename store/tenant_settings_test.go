@@ -143,7 +143,7 @@ func TestDeleteTenant(t *testing.T) {
 	}
 
 	t.Run("GoneAtOnce", func(t *testing.T) {
-		if _, err := f.db.Enter(ctx, "alpha", "tok-a"); atrium.ErrorCode(err) != atrium.ENOTFOUND {
+		if _, err := f.db.Enter(ctx, "alpha", "tok-a", nil); atrium.ErrorCode(err) != atrium.ENOTFOUND {
 			t.Fatalf("Enter: err = %v, want not found", err)
 		}
 		if err := f.db.InTenant(f.ctxA, func(tx *store.Tx) error { _, err := tx.LockTenant(f.ctxA); return err }); atrium.ErrorCode(err) != atrium.ENOTFOUND {
@@ -154,7 +154,7 @@ func TestDeleteTenant(t *testing.T) {
 		}
 	})
 	t.Run("OtherTenantUntouched", func(t *testing.T) {
-		e, err := f.db.Enter(ctx, "bravo", "tok-b")
+		e, err := f.db.Enter(ctx, "bravo", "tok-b", nil)
 		if err != nil || e.Session == nil || e.Member == nil {
 			t.Fatalf("bravo: entry = %+v, %v", e, err)
 		}
@@ -206,7 +206,7 @@ func TestDeleteTenant(t *testing.T) {
 		if c := asOwner(t, f, `SELECT count(*) FROM tenants WHERE id = $1 AND deleted_at IS NULL`, f.b.ID); c != 1 {
 			t.Fatal("the live tenant went too")
 		}
-		if _, err := f.db.Enter(ctx, "bravo", "tok-b"); err != nil {
+		if _, err := f.db.Enter(ctx, "bravo", "tok-b", nil); err != nil {
 			t.Fatalf("bravo after the purge: %v", err)
 		}
 	})

@@ -59,30 +59,47 @@ func (h *Handler) List(c echo.Context) error {
 	return web.Render(c, http.StatusOK, memberviews.Members(p, l))
 }
 
-// load reads one page of members (and the open invites) in one round trip.
-func (h *Handler) load(c echo.Context) (memberviews.List, error) {
-	ctx := c.Request().Context()
-	q := strings.TrimSpace(c.QueryParam("q"))
+// listParams reads the search and page of the members list.
+func listParams(c echo.Context) (q string, page int) {
+	q = strings.TrimSpace(c.QueryParam("q"))
 	if len(q) > 100 {
 		q = q[:100]
 	}
-	page, _ := strconv.Atoi(c.QueryParam("page"))
+	page, _ = strconv.Atoi(c.QueryParam("page"))
 	if page < 1 {
 		page = 1
 	}
-	l := memberviews.List{Query: q}
-	canInvite := authz.Can(atrium.UserFromContext(ctx), authz.MembersInvite)
-	err := h.db.ReadTenant(ctx, func(b *store.Batch) {
-		b.FindMembersPage(store.MemberFilter{Query: q, Limit: PageSize, Offset: (page - 1) * PageSize}, &l.Members, &l.Total)
-		if canInvite {
-			b.FindOpenInvites(&l.Invites)
+	return q, page
+}
+
+// queueList queues the list's reads: one page of members, the open invites
+// and the custom roles (the page shows the last two only to those allowed).
+func queueList(b *store.Batch, q string, page int, l *memberviews.List) {
+	b.FindMembersPage(store.MemberFilter{Query: q, Limit: PageSize, Offset: (page - 1) * PageSize}, &l.Members, &l.Total)
+	b.FindOpenInvites(&l.Invites)
+	b.FindRoles(&l.CustomRoles)
+}
+
+// Load queues the members page's reads into the request's first round trip
+// (the route's mw.Loader).
+func (h *Handler) Load(c echo.Context, b *store.Batch) {
+	q, page := listParams(c)
+	l := &memberviews.List{Query: q}
+	queueList(b, q, page, l)
+	web.Preload(c, l)
+}
+
+// load returns the members page's data: preloaded by Load, or read now in
+// one round trip (after a form error, say).
+func (h *Handler) load(c echo.Context) (memberviews.List, error) {
+	ctx := c.Request().Context()
+	q, page := listParams(c)
+	l, ok := web.Preloaded[*memberviews.List](c)
+	if !ok {
+		l = &memberviews.List{Query: q}
+		if err := h.db.ReadTenant(ctx, func(b *store.Batch) { queueList(b, q, page, l) }); err != nil {
+			return *l, err
 		}
-		if authz.Can(atrium.UserFromContext(ctx), authz.MembersManage) {
-			b.FindRoles(&l.CustomRoles)
-		}
-	})
-	if err != nil {
-		return l, err
 	}
 	link := func(p int) string {
 		v := url.Values{"page": {strconv.Itoa(p)}}
@@ -105,7 +122,7 @@ func (h *Handler) load(c echo.Context) (memberviews.List, error) {
 		l.Roles = append(l.Roles, r.Name)
 	}
 	l.Now = time.Now()
-	return l, nil
+	return *l, nil
 }
 
 // memberID reads the :id of a member URL; a malformed id is a member that

@@ -32,7 +32,12 @@ func notFound() error {
 // With requireMember, only a current member gets through: without a signed-in
 // user the request is sent to the organization's login page, and a user who
 // is not (or no longer) a member gets the same 404 as an unknown organization.
-func Tenant(db *store.DB, sm *scs.SessionManager, requireMember bool) echo.MiddlewareFunc {
+//
+// A route may have a Loader (keyed by "METHOD /route/pattern" in loaders):
+// its page reads then travel in that same round trip, behind a check that
+// clears the tenant unless the session belongs to a current member, so a
+// page view costs one round trip in all.
+func Tenant(db *store.DB, sm *scs.SessionManager, requireMember bool, loaders map[string]Loader) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			slug := c.Param("org")
@@ -43,15 +48,18 @@ func Tenant(db *store.DB, sm *scs.SessionManager, requireMember bool) echo.Middl
 			if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
 				token = ck.Value
 			}
-			ctx := c.Request().Context()
-			e, err := db.Enter(ctx, slug, token)
+			var load func(*store.Batch)
+			if l := loaders[c.Request().Method+" "+c.Path()]; l != nil && requireMember {
+				load = func(b *store.Batch) { l(c, b) }
+			}
+			e, err := db.Enter(c.Request().Context(), slug, token, load)
 			if atrium.ErrorCode(err) == atrium.ENOTFOUND {
 				return redirectRenamed(c, db, slug)
 			}
 			if err != nil {
 				return err
 			}
-			ctx = atrium.WithTenant(ctx, &e.Tenant)
+			ctx := atrium.WithTenant(c.Request().Context(), &e.Tenant) // after the loader's Preload
 			ctx = store.WithPrefetchedSession(ctx, token, e.Session)
 			c.SetRequest(c.Request().WithContext(ctx))
 			touch := func() bool { return e.Session != nil && time.Since(e.SessionUpdatedAt) > touchInterval }
@@ -62,6 +70,10 @@ func Tenant(db *store.DB, sm *scs.SessionManager, requireMember bool) echo.Middl
 		}
 	}
 }
+
+// Loader queues a page's reads (see Tenant) and records their destination
+// with web.Preload.
+type Loader func(c echo.Context, b *store.Batch)
 
 // requireMemberOf lets through the session's user only if Enter found them
 // to be a member, and puts them in the request context.

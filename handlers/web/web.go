@@ -152,3 +152,18 @@ func SetSessionCookie(c echo.Context, sm *scs.SessionManager, path, token string
 	}
 	c.SetCookie(ck)
 }
+
+type preloadKey struct{}
+
+// Preload records where a page's reads, queued into the request's first
+// round trip by a loader (see mw.Tenant), will land; the handler takes it
+// back with Preloaded.
+func Preload(c echo.Context, dst any) {
+	c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), preloadKey{}, dst)))
+}
+
+// Preloaded returns what the route's loader filled, if it ran.
+func Preloaded[T any](c echo.Context) (T, bool) {
+	v, ok := c.Request().Context().Value(preloadKey{}).(T)
+	return v, ok
+}
