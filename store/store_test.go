@@ -25,7 +25,7 @@ type fixture struct {
 	ctxA, ctxB context.Context
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{db: storetest.New(t)}
 	ctx := context.Background()

@@ -87,9 +87,17 @@ func measureDoor(ctx context.Context, appURL, ownerURL, superURL string, tenants
 			if err != nil {
 				return err
 			}
-			var n int
+			// Scan into the same struct as the door does, so both paths
+			// pay for the same work and only the door's cost differs.
+			var list []store.Member
 			for rows.Next() {
-				n++
+				var m store.Member
+				if err := rows.Scan(&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt,
+					&m.CustomRoleID, &m.RoleName, &m.Permissions); err != nil {
+					rows.Close()
+					return err
+				}
+				list = append(list, m)
 			}
 			rows.Close()
 			return rows.Err()

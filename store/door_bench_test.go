@@ -1,0 +1,81 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/atrium-dev/atrium/store"
+)
+
+// BenchmarkDoor compares one page read through the tenant door (one
+// round trip: set_config and the query in a batch, under RLS) with the same
+// query naming the tenant explicitly, as the owner role.
+func BenchmarkDoor(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	owner, err := pgxpool.New(ctx, f.db.OwnerURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer owner.Close()
+	// A tenant of 50 members, as the members page shows.
+	tx, err := owner.Begin(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, q := range []string{
+		`SELECT set_config('app.tenant_id', '` + f.a.ID.String() + `', true)`,
+		`INSERT INTO users (email, name, password_hash) SELECT 'b' || i || '@alpha.test', 'B ' || i, 'x' FROM generate_series(1, 49) i`,
+		`INSERT INTO memberships (tenant_id, user_id, role) SELECT '` + f.a.ID.String() + `', id, 'member' FROM users WHERE email LIKE 'b%@alpha.test'`,
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := owner.Exec(ctx, `ANALYZE memberships, users`); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("ReadTenant", func(b *testing.B) {
+		for b.Loop() {
+			var list []store.Member
+			if err := f.db.ReadTenant(f.ctxA, func(bt *store.Batch) { bt.FindMembers(50, &list) }); err != nil {
+				b.Fatal(err)
+			}
+			if len(list) != 50 {
+				b.Fatalf("%d members", len(list))
+			}
+		}
+	})
+	b.Run("Explicit", func(b *testing.B) {
+		for b.Loop() {
+			rows, err := owner.Query(ctx, `
+				SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at,
+				       m.custom_role_id, coalesce(r.name, ''), coalesce(r.permissions, '{}')
+				FROM memberships m JOIN users u ON u.id = m.user_id
+				LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id
+				WHERE m.tenant_id = $1 ORDER BY u.name, u.email LIMIT 50`, f.a.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			// Scan like the door does, so both pay for the same work.
+			var list []store.Member
+			for rows.Next() {
+				var m store.Member
+				if err := rows.Scan(&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt,
+					&m.CustomRoleID, &m.RoleName, &m.Permissions); err != nil {
+					b.Fatal(err)
+				}
+				list = append(list, m)
+			}
+			rows.Close()
+			if len(list) != 50 {
+				b.Fatalf("%d members", len(list))
+			}
+		}
+	})
+}
