@@ -53,7 +53,8 @@ func serveSession(c echo.Context, sm *scs.SessionManager, path string, touch fun
 
 	res := c.Response()
 	orig := res.Writer
-	buf := &bufferedWriter{ResponseWriter: orig}
+	buf := &bufferedWriter{ResponseWriter: orig, body: web.Buffers.Get().(*bytes.Buffer)}
+	defer web.PutBuffer(buf.body)
 	res.Writer = buf
 	if err := next(c); err != nil {
 		c.Error(err)
@@ -104,7 +105,7 @@ func saveSession(c echo.Context, sm *scs.SessionManager, path string, touch func
 type bufferedWriter struct {
 	http.ResponseWriter
 	status int
-	body   bytes.Buffer
+	body   *bytes.Buffer
 }
 
 func (b *bufferedWriter) WriteHeader(code int) {
