@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -75,11 +77,15 @@ type SeedResult struct {
 	TenantsTotal     int // bench tenants present afterwards (the highest index)
 	UsersAdded       int
 	MembershipsAdded int
+	AuditAdded       int           // audit events: each membership's joining and a login
+	InvitesAdded     int           // open invitations of the hot tenants
 	Duration         time.Duration // including ANALYZE
 }
 
 // Rows is the number of rows BulkSeed wrote.
-func (r SeedResult) Rows() int { return r.TenantsAdded + r.UsersAdded + r.MembershipsAdded }
+func (r SeedResult) Rows() int {
+	return r.TenantsAdded + r.UsersAdded + r.MembershipsAdded + r.AuditAdded + r.InvitesAdded
+}
 
 // BulkSeed adds bench tenants, users and memberships with COPY until the
 // database holds o.Tenants bench tenants. It connects as the owner role,
@@ -128,6 +134,8 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 		`SET LOCAL lock_timeout = '30s'`,
 		`ALTER TABLE memberships NO FORCE ROW LEVEL SECURITY`,
 		`ALTER TABLE memberships DISABLE TRIGGER memberships_count`,
+		`ALTER TABLE audit_events NO FORCE ROW LEVEL SECURITY`,
+		`ALTER TABLE invites NO FORCE ROW LEVEL SECURITY`,
 		`SET LOCAL lock_timeout = 0`,
 	} {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
@@ -158,6 +166,8 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 		res.TenantsAdded += c.last - c.first + 1
 		res.UsersAdded += c.users
 		res.MembershipsAdded += len(c.members)
+		res.AuditAdded += 2 * len(c.members)
+		res.InvitesAdded += c.invites
 		if o.Progress != nil {
 			o.Progress(SeedProgress{TenantsDone: res.TenantsAdded, TenantsToAdd: toAdd,
 				Users: res.UsersAdded, Memberships: res.MembershipsAdded, Elapsed: time.Since(start)})
@@ -177,6 +187,8 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 	for _, stmt := range []string{
 		`ALTER TABLE memberships ENABLE TRIGGER memberships_count`,
 		`ALTER TABLE memberships FORCE ROW LEVEL SECURITY`,
+		`ALTER TABLE audit_events FORCE ROW LEVEL SECURITY`,
+		`ALTER TABLE invites FORCE ROW LEVEL SECURITY`,
 	} {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return res, fmt.Errorf("store: bulk seed: %s: %w", stmt, err)
@@ -187,7 +199,7 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 	}
 	// Fresh statistics, so the benchmark's first queries get the plans a
 	// database of this size would have.
-	if _, err := conn.Exec(ctx, `VACUUM (ANALYZE) tenants, users, memberships`); err != nil {
+	if _, err := conn.Exec(ctx, `VACUUM (ANALYZE) tenants, users, memberships, audit_events, invites`); err != nil {
 		return res, fmt.Errorf("store: bulk seed: analyze: %w", err)
 	}
 	res.Duration = time.Since(start)
@@ -240,7 +252,13 @@ type seedChunk struct {
 	first, last int
 	members     []plannedMember
 	users       int // members that create their user
+	invites     int // open invitations copied
 }
+
+// invitesPerHotTenant is how many open invitations each hot tenant holds,
+// so the members page shows its invitation list as a busy organization's
+// would.
+const invitesPerHotTenant = 3
 
 type plannedMember struct {
 	tenant, j int32
@@ -378,6 +396,60 @@ func (c *seedChunk) copy(ctx context.Context, tx pgx.Tx, m *seedModel, passwordH
 	if err != nil {
 		return fmt.Errorf("store: bulk seed: copy memberships: %w", err)
 	}
+
+	// Two audit events per membership: the member being added, then their
+	// first login; the audit page reads a realistic volume of history.
+	k = 0
+	phase := 0
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"audit_events"},
+		[]string{"tenant_id", "occurred_at", "actor_kind", "actor_id", "actor_email", "action", "target_type", "target_id", "target_label", "details"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if k == len(c.members) {
+				return nil, nil
+			}
+			p := &c.members[k]
+			tenant := pgtype.UUID{Bytes: m.id(kindTenant, int(p.tenant), 0), Valid: true}
+			member := m.id(kindMembership, int(p.tenant), int(p.j))
+			email := BenchEmail(int(p.userI), int(p.userJ))
+			at := time.Unix(p.joined, 0)
+			if phase == 0 {
+				row = append(row[:0], tenant, at, "system", nil, "", "member.added", "member",
+					uuid.UUID(member).String(), email, `{"role": "`+roles[p.role]+`", "via": "seed"}`)
+				phase = 1
+			} else {
+				row = append(row[:0], tenant, at.Add(time.Hour), "user", pgtype.UUID{Bytes: p.user, Valid: true}, email,
+					"auth.login", "user", uuid.UUID(p.user).String(), email, `{}`)
+				phase = 0
+				k++
+			}
+			return row, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("store: bulk seed: copy audit events: %w", err)
+	}
+
+	i = c.first
+	n := 0
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"invites"},
+		[]string{"tenant_id", "email", "role", "token_hash", "created_at", "expires_at"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			for ; i <= c.last && i <= m.hot; i, n = i+1, 0 {
+				if n < invitesPerHotTenant {
+					n++
+					token := m.id(kindInvite, i, n)
+					hash := sha256.Sum256(token[:])
+					created := time.Unix(m.now, 0).Add(-time.Duration(n) * 24 * time.Hour)
+					row = append(row[:0], pgtype.UUID{Bytes: m.id(kindTenant, i, 0), Valid: true},
+						fmt.Sprintf("invitee%d.%d@bench.test", i, n), "member", hash[:], created, created.Add(7*24*time.Hour))
+					c.invites++
+					return row, nil
+				}
+			}
+			return nil, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("store: bulk seed: copy invites: %w", err)
+	}
 	return nil
 }
 
@@ -404,6 +476,7 @@ const (
 	kindMembership
 	kindTenantDraws
 	kindMemberDraws
+	kindInvite
 )
 
 const (

@@ -94,6 +94,11 @@ func assertGuardsBack(t *testing.T, conn *pgx.Conn) {
 	if !forced || trigger != "O" {
 		t.Fatalf("memberships: force rls = %v, trigger memberships_count tgenabled = %q; want true and O", forced, trigger)
 	}
+	for _, table := range []string{"audit_events", "invites"} {
+		if err := conn.QueryRow(context.Background(), `SELECT relforcerowsecurity FROM pg_class WHERE oid = $1::regclass`, table).Scan(&forced); err != nil || !forced {
+			t.Fatalf("%s: force rls = %v (%v); want true", table, forced, err)
+		}
+	}
 }
 
 func TestBulkSeed(t *testing.T) {
@@ -103,6 +108,29 @@ func TestBulkSeed(t *testing.T) {
 	res := mustSeed(t, db, seedOpts(t, 30))
 	conn := ownerConn(t, db)
 
+	t.Run("HistoryAndInvites", func(t *testing.T) {
+		// Read as the app, inside the first hot tenant: its 50 members were
+		// each added and logged in once, and it has open invitations.
+		var events []store.AuditEvent
+		var invites []store.Invite
+		var id uuid.UUID
+		if err := conn.QueryRow(ctx, `SELECT id FROM tenants WHERE slug = $1`, store.BenchSlug(1)).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		tctx := atrium.WithTenant(ctx, &atrium.Tenant{ID: id})
+		if err := db.ReadTenant(tctx, func(b *store.Batch) {
+			b.FindAuditEvents(store.AuditFilter{Limit: 500}, &events)
+			b.FindOpenInvites(&invites)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 100 || len(invites) != 3 {
+			t.Fatalf("hot tenant: %d audit events (want 100), %d invites (want 3)", len(events), len(invites))
+		}
+		if res.AuditAdded != 2*res.MembershipsAdded || res.InvitesAdded != 3*5 {
+			t.Fatalf("result %+v", res)
+		}
+	})
 	t.Run("Counts", func(t *testing.T) {
 		if res.TenantsAdded != 30 || res.TenantsTotal != 30 {
 			t.Errorf("result %+v, want 30 tenants added and in total", res)
