@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"time"
 
@@ -17,6 +19,15 @@ import (
 const SessionUserKey = "user_id"
 
 var errNoContext = errors.New("store: session stores need a context; scs calls the Ctx methods")
+
+// NewToken returns a random token for a link or a session: 256 bits,
+// URL-safe. The store keeps only its SHA-256 (hashToken), so a database dump
+// holds nothing that opens a link.
+func NewToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
 
 func hashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))

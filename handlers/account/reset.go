@@ -1,9 +1,7 @@
 package account
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -32,13 +30,6 @@ var (
 	ResetIPThrottle      = store.Throttle{Max: 20, Window: time.Hour}
 )
 
-// newToken returns a random link token: 256 bits, URL-safe.
-func newToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // ShowForgot handles "GET /password/forgot".
 func (h *Handler) ShowForgot(c echo.Context) error {
 	return web.Render(c, http.StatusOK, accountviews.Forgot(web.NewPage(c, "Reset your password"), views.Form{}))
@@ -64,7 +55,7 @@ func (h *Handler) Forgot(c echo.Context) error {
 		{ResetAddressThrottle, "reset:acct:" + hex.EncodeToString(sum[:16])},
 		{ResetIPThrottle, "reset:ip:" + c.RealIP()},
 	}
-	token := newToken()
+	token := store.NewToken()
 	var user *store.User
 	blocked := false
 	err := h.db.InSystem(ctx, func(tx *store.SysTx) error {

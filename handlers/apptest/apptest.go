@@ -69,31 +69,16 @@ func (w testWriter) Write(p []byte) (int, error) {
 func (s *Server) Org(t testing.TB, slug, name, ownerEmail, pw string) *store.Tenant {
 	t.Helper()
 	ctx := context.Background()
-	hash, err := s.Hasher.Hash(pw)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tenant *store.Tenant
-	err = s.DB.InSystem(ctx, func(tx *store.SysTx) error {
-		if tenant, err = tx.CreateTenant(ctx, slug, name); err != nil {
-			return err
-		}
-		u, err := tx.FindUserByEmail(ctx, ownerEmail)
-		if err != nil {
-			if u, err = tx.CreateUser(ctx, ownerEmail, "Owner of "+name, hash); err != nil {
-				return err
-			}
-		}
-		ttx, err := tx.EnterTenant(ctx, tenant.ID)
-		if err != nil {
-			return err
-		}
-		_, err = ttx.CreateMembership(ctx, u.ID, "owner")
+	err := s.DB.InSystem(ctx, func(tx *store.SysTx) error {
+		var err error
+		tenant, err = tx.CreateTenant(ctx, slug, name)
 		return err
 	})
 	if err != nil {
 		t.Fatalf("apptest: create org %s: %v", slug, err)
 	}
+	s.AddMember(t, slug, ownerEmail, "Owner of "+name, pw, "owner")
 	return tenant
 }
 

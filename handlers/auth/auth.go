@@ -160,21 +160,12 @@ func (h *Handler) signupAgain(c echo.Context, status int, f views.Form) error {
 // startTenantSession signs userID in to tenant from any page (signup, the
 // global login), writing the session cookie under the tenant's own path.
 func (h *Handler) startTenantSession(c echo.Context, t *atrium.Tenant, userID interface{ String() string }, flash string) error {
-	ctx := atrium.WithTenant(c.Request().Context(), t)
-	ctx, err := h.tenantSM.Load(ctx, "")
-	if err != nil {
-		return err
-	}
-	h.tenantSM.Put(ctx, store.SessionUserKey, userID.String())
-	if flash != "" {
-		h.tenantSM.Put(ctx, "flash", []string{views.FlashSuccess + "\x00" + flash})
-	}
-	token, expiry, err := h.tenantSM.Commit(ctx)
-	if err != nil {
-		return err
-	}
-	web.SetSessionCookie(c, h.tenantSM, "/o/"+t.Slug+"/", token, expiry)
-	return nil
+	return web.StartSession(c, h.tenantSM, t, func(ctx context.Context) {
+		h.tenantSM.Put(ctx, store.SessionUserKey, userID.String())
+		if flash != "" {
+			web.FlashIn(ctx, h.tenantSM, views.FlashSuccess, flash)
+		}
+	})
 }
 
 func (h *Handler) findUser(ctx context.Context, email string) (*store.User, error) {

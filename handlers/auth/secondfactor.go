@@ -32,16 +32,7 @@ func signInMember(ctx context.Context, tx *store.Tx, userID uuid.UUID) (secondSt
 // pending login (mfa.BeginLogin), and the caller sends them to the code
 // step.
 func (h *Handler) startSecondFactor(c echo.Context, t *atrium.Tenant, userID uuid.UUID) error {
-	ctx := atrium.WithTenant(c.Request().Context(), t)
-	ctx, err := h.tenantSM.Load(ctx, "")
-	if err != nil {
-		return err
-	}
-	mfa.BeginLogin(ctx, h.tenantSM, userID, "/o/"+t.Slug+"/")
-	token, expiry, err := h.tenantSM.Commit(ctx)
-	if err != nil {
-		return err
-	}
-	web.SetSessionCookie(c, h.tenantSM, "/o/"+t.Slug+"/", token, expiry)
-	return nil
+	return web.StartSession(c, h.tenantSM, t, func(ctx context.Context) {
+		mfa.BeginLogin(ctx, h.tenantSM, userID, "/o/"+t.Slug+"/")
+	})
 }

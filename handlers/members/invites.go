@@ -2,8 +2,6 @@ package members
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"time"
@@ -23,13 +21,6 @@ import (
 
 // InviteTTL is how long an invitation link works.
 const InviteTTL = 7 * 24 * time.Hour
-
-// newToken returns a random link token: 256 bits, URL-safe.
-func newToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
 
 // inviteLink is the absolute URL of an invitation.
 func (h *Handler) inviteLink(slug, token string) string {
@@ -62,7 +53,7 @@ func (h *Handler) CreateInvite(c echo.Context) error {
 	if len(f.Errors) > 0 {
 		return h.listAgain(c, http.StatusUnprocessableEntity, f)
 	}
-	token := newToken()
+	token := store.NewToken()
 	var inv *store.Invite
 	err := h.mutate(c, func(tx *store.Tx, actor *store.Member, _ int) error {
 		if err := checkInviteRole(actor, role); err != nil {
@@ -133,7 +124,7 @@ func (h *Handler) ResendInvite(c echo.Context) error {
 		return atrium.Errorf(atrium.ENOTFOUND, "We couldn't find that invitation.")
 	}
 	ctx := c.Request().Context()
-	token := newToken()
+	token := store.NewToken()
 	var inv *store.Invite
 	err = h.mutate(c, func(tx *store.Tx, actor *store.Member, _ int) error {
 		var err error

@@ -2,8 +2,6 @@ package settings
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -21,13 +19,6 @@ import (
 	"github.com/atrium-dev/atrium/views"
 	settingsviews "github.com/atrium-dev/atrium/views/settings"
 )
-
-// newToken returns a random link token: 256 bits, URL-safe.
-func newToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
 
 // domainPattern is a DNS name with at least one dot and a letter-only top
 // level, lower case.
@@ -92,7 +83,7 @@ func (h *Handler) ChangeJoinLink(c echo.Context) error {
 			f.Message = "Please correct the domain."
 			return again(http.StatusUnprocessableEntity)
 		}
-		token := newToken()
+		token := store.NewToken()
 		err := h.db.InTenant(ctx, func(tx *store.Tx) error {
 			if err := tx.EnableJoinLink(ctx, domain, token, u.ID); err != nil {
 				return err
@@ -224,7 +215,7 @@ func (h *Handler) countJoinRequest(c echo.Context) (bool, error) {
 // for someone who is a member already, a pointer to the login page.
 func (h *Handler) joinInvite(ctx context.Context, addr string) (email.Message, error) {
 	t := atrium.TenantFromContext(ctx)
-	token := newToken()
+	token := store.NewToken()
 	expires := time.Now().Add(members.InviteTTL)
 	member := false
 	err := h.db.InTenant(ctx, func(tx *store.Tx) error {

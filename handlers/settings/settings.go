@@ -158,23 +158,16 @@ func (h *Handler) moveAdmin(c echo.Context, before *store.Tenant, name, slug str
 	if err := h.tenantSM.Destroy(ctx); err != nil {
 		return err
 	}
-	// A context of its own: scs keeps one session per context, and this
-	// request's (just destroyed) must not be reused for the new one.
 	t := &atrium.Tenant{ID: before.ID, Slug: slug, Name: name}
-	base := atrium.WithRequestID(context.Background(), atrium.RequestIDFromContext(ctx))
-	nctx, err := h.tenantSM.Load(atrium.WithTenant(base, t), "")
+	err := web.StartSession(c, h.tenantSM, t, func(nctx context.Context) {
+		h.tenantSM.Put(nctx, store.SessionUserKey, u.ID.String())
+		web.FlashIn(nctx, h.tenantSM, views.FlashSuccess,
+			"The organization's URL is now /o/"+slug+"/. Everyone else was signed out and needs to log in again at the new address; "+
+				"links to /o/"+before.Slug+"/ keep redirecting here for 90 days.")
+	})
 	if err != nil {
 		return err
 	}
-	h.tenantSM.Put(nctx, store.SessionUserKey, u.ID.String())
-	h.tenantSM.Put(nctx, "flash", []string{views.FlashSuccess + "\x00" +
-		"The organization's URL is now /o/" + slug + "/. Everyone else was signed out and needs to log in again at the new address; " +
-		"links to /o/" + before.Slug + "/ keep redirecting here for 90 days."})
-	token, expiry, err := h.tenantSM.Commit(nctx)
-	if err != nil {
-		return err
-	}
-	web.SetSessionCookie(c, h.tenantSM, "/o/"+slug+"/", token, expiry)
 	h.log.InfoContext(ctx, "organization url changed", "tenant_id", before.ID, "from", before.Slug, "to", slug)
 	return web.Redirect(c, "/o/"+slug+"/settings")
 }

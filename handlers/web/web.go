@@ -116,12 +116,38 @@ const flashKey = "flash"
 // session (the public signup form) cannot carry one; there it is dropped.
 func Flash(c echo.Context, kind, message string) {
 	ctx := c.Request().Context()
-	sm := Session(ctx)
-	if sm == nil {
-		return
+	if sm := Session(ctx); sm != nil {
+		FlashIn(ctx, sm, kind, message)
 	}
+}
+
+// FlashIn queues a message in the session of sm loaded in ctx, which may be
+// another than the request's own (see StartSession).
+func FlashIn(ctx context.Context, sm *scs.SessionManager, kind, message string) {
 	list, _ := sm.Get(ctx, flashKey).([]string)
 	sm.Put(ctx, flashKey, append(list, kind+"\x00"+message))
+}
+
+// StartSession writes a new session of sm in tenant t from any page (signup,
+// the global login, a changed organization URL): fill puts its values, and
+// the cookie goes out under the tenant's own path. The session is built in a
+// context of its own, carrying the request's identity but not a session the
+// request may already hold (scs keeps one per context).
+func StartSession(c echo.Context, sm *scs.SessionManager, t *atrium.Tenant, fill func(ctx context.Context)) error {
+	rctx := c.Request().Context()
+	ctx := atrium.WithRequestID(context.Background(), atrium.RequestIDFromContext(rctx))
+	ctx = atrium.WithClient(ctx, atrium.ClientFromContext(rctx))
+	ctx, err := sm.Load(atrium.WithTenant(ctx, t), "")
+	if err != nil {
+		return err
+	}
+	fill(ctx)
+	token, expiry, err := sm.Commit(ctx)
+	if err != nil {
+		return err
+	}
+	SetSessionCookie(c, sm, "/o/"+t.Slug+"/", token, expiry)
+	return nil
 }
 
 func popFlashes(ctx context.Context) []views.Flash {
