@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -16,19 +18,36 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// baselineQuery returns what the dashboard shows (the tenant's name and
-// member count) in one query, as a superuser: no RLS, no tenant setting, no
-// transaction.
-const baselineQuery = `
-	SELECT t.name, count(m.*) FROM tenants t LEFT JOIN memberships m ON m.tenant_id = t.id
-	WHERE t.slug = $1 GROUP BY t.name`
+// The baseline's queries return what each Atrium page shows, the same rows
+// and columns, in one query each, as a superuser: no RLS, no tenant
+// setting, no session, no transaction.
+const (
+	// bareDashboard: the tenant's name and member count (one row).
+	bareDashboard = `SELECT name, member_count FROM tenants WHERE slug = $1 AND deleted_at IS NULL`
+	// bareMembers: the first 50 members by name, with the count.
+	bareMembers = `
+		SELECT t.member_count, u.name, u.email, m.role, m.created_at
+		FROM tenants t JOIN memberships m ON m.tenant_id = t.id JOIN users u ON u.id = m.user_id
+		WHERE t.slug = $1 AND t.deleted_at IS NULL
+		ORDER BY u.name, u.email, m.id LIMIT 50`
+	// bareAudit: the 50 latest audit events.
+	bareAudit = `
+		SELECT a.occurred_at, a.actor_email, a.action, a.target_label, coalesce(host(a.ip), '')
+		FROM audit_events a
+		WHERE a.tenant_id = (SELECT id FROM tenants WHERE slug = $1 AND deleted_at IS NULL)
+		ORDER BY a.id DESC LIMIT 50`
+	// bareConsole: the 50 newest organizations.
+	bareConsole = `
+		SELECT slug, name, member_count, created_at FROM tenants WHERE deleted_at IS NULL
+		ORDER BY created_at DESC, id LIMIT 50`
+)
 
 // runBaseline handles "bench baseline --addr A --db URL": the bare stack
 // that Atrium's pages are measured against. It is net/http and a pgx pool
 // of the same size as the server's, one query per request and a page
-// written with fmt: what the same row count costs with nothing else. It runs
-// as its own process, like the server, so that its CPU and memory are
-// measured the same way.
+// written by hand with html.EscapeString: what the same rows cost with
+// nothing else. It runs as its own process, like the server, so that its
+// CPU and memory are measured the same way.
 func runBaseline(args []string) error {
 	fs := flag.NewFlagSet("baseline", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
@@ -56,19 +75,52 @@ func runBaseline(args []string) error {
 	mux.HandleFunc("GET /bare/{slug}", func(w http.ResponseWriter, r *http.Request) {
 		var name string
 		var members int
-		err := pool.QueryRow(r.Context(), baselineQuery, r.PathValue("slug")).Scan(&name, &members)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			http.NotFound(w, r)
-			return
-		case err != nil:
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
+		err := pool.QueryRow(r.Context(), bareDashboard, r.PathValue("slug")).Scan(&name, &members)
+		var b bytes.Buffer
+		page(&b, name)
+		fmt.Fprintf(&b, "<p>%d members</p>", members)
+		answer(w, r, err, &b)
+	})
+	mux.HandleFunc("GET /bare/{slug}/members", func(w http.ResponseWriter, r *http.Request) {
+		var b bytes.Buffer
+		var total int
+		var name, email, role string
+		var joined time.Time
+		page(&b, "Members")
+		b.WriteString("<table>\n")
+		n, err := rows(r.Context(), pool, bareMembers, []any{r.PathValue("slug")}, []any{&total, &name, &email, &role, &joined}, func() {
+			cells(&b, name, email, role, joined.Format("2 Jan 2006"))
+		})
+		if err == nil && n == 0 {
+			err = pgx.ErrNoRows
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		name = html.EscapeString(name)
-		fmt.Fprintf(w, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n"+
-			"<body><h1>%s</h1><p>%d members</p></body></html>\n", name, name, members)
+		fmt.Fprintf(&b, "</table><p>%d members</p>", total)
+		answer(w, r, err, &b)
+	})
+	mux.HandleFunc("GET /bare/{slug}/audit", func(w http.ResponseWriter, r *http.Request) {
+		var b bytes.Buffer
+		var at time.Time
+		var actor, action, target, ip string
+		page(&b, "Audit log")
+		b.WriteString("<table>\n")
+		_, err := rows(r.Context(), pool, bareAudit, []any{r.PathValue("slug")}, []any{&at, &actor, &action, &target, &ip}, func() {
+			cells(&b, at.UTC().Format(time.DateTime), actor, action, target, ip)
+		})
+		b.WriteString("</table>")
+		answer(w, r, err, &b)
+	})
+	mux.HandleFunc("GET /bare/console", func(w http.ResponseWriter, r *http.Request) {
+		var b bytes.Buffer
+		var slug, name string
+		var members int
+		var created time.Time
+		page(&b, "Organizations")
+		b.WriteString("<table>\n")
+		_, err := rows(r.Context(), pool, bareConsole, nil, []any{&slug, &name, &members, &created}, func() {
+			cells(&b, name, slug, strconv.Itoa(members), created.Format("2 Jan 2006"))
+		})
+		b.WriteString("</table>")
+		answer(w, r, err, &b)
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := pool.Ping(r.Context()); err != nil {
@@ -89,4 +141,52 @@ func runBaseline(args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// rows runs query and calls each after scanning every row into dst.
+func rows(ctx context.Context, pool *pgxpool.Pool, query string, args, dst []any, each func()) (int, error) {
+	rs, err := pool.Query(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	_, err = pgx.ForEachRow(rs, dst, func() error {
+		n++
+		each()
+		return nil
+	})
+	return n, err
+}
+
+// page starts a page titled title: the head and the heading.
+func page(b *bytes.Buffer, title string) {
+	t := html.EscapeString(title)
+	fmt.Fprintf(b, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n<body><h1>%s</h1>", t, t)
+}
+
+// cells writes one table row.
+func cells(b *bytes.Buffer, values ...string) {
+	b.WriteString("<tr>")
+	for _, v := range values {
+		b.WriteString("<td>")
+		b.WriteString(html.EscapeString(v))
+		b.WriteString("</td>")
+	}
+	b.WriteString("</tr>\n")
+}
+
+// answer writes the page, 404 for an unknown tenant or 500.
+func answer(w http.ResponseWriter, r *http.Request, err error, b *bytes.Buffer) {
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		http.NotFound(w, r)
+		return
+	case err != nil:
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	b.WriteString("</body></html>\n")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	_, _ = w.Write(b.Bytes())
 }

@@ -36,6 +36,9 @@ type target struct {
 	Anonymous bool
 	// Bare is served by the baseline (bin/bench baseline) instead of Atrium.
 	Bare bool
+	// Baseline names the bare target this page is a ratio of: the one that
+	// returns the same rows; "" for the one-row "bare".
+	Baseline string
 	// Scaled pages are also measured at every scale of the scale curve.
 	Scaled bool
 	// Pending marks the page of an area that may not have landed in the
@@ -45,17 +48,23 @@ type target struct {
 }
 
 // targets is every request the harness measures, in report order. The bare
-// baseline comes first: every other figure is a ratio of it.
+// baselines come first: every page is a ratio of the one with its rows.
 var targets = []target{
 	{Name: "bare", Bare: true, Scaled: true, Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(s *session) string { return "/bare/" + s.Slug }},
+	{Name: "bare members", Bare: true, Scaled: true, Method: http.MethodGet, Want: http.StatusOK,
+		Path: func(s *session) string { return "/bare/" + s.Slug + "/members" }},
+	{Name: "bare audit", Bare: true, Method: http.MethodGet, Want: http.StatusOK,
+		Path: func(s *session) string { return "/bare/" + s.Slug + "/audit" }},
+	{Name: "bare console", Bare: true, Method: http.MethodGet, Want: http.StatusOK,
+		Path: func(*session) string { return "/bare/console" }},
 	{Name: "dashboard", Scaled: true, Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(s *session) string { return "/o/" + s.Slug + "/" }},
-	{Name: "members", Scaled: true, Method: http.MethodGet, Want: http.StatusOK,
+	{Name: "members", Baseline: "bare members", Scaled: true, Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(s *session) string { return "/o/" + s.Slug + "/members" }},
-	{Name: "audit log", Pending: true, Method: http.MethodGet, Want: http.StatusOK,
+	{Name: "audit log", Baseline: "bare audit", Pending: true, Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(s *session) string { return "/o/" + s.Slug + "/audit" }},
-	{Name: "console", Operator: true, Method: http.MethodGet, Want: http.StatusOK,
+	{Name: "console", Baseline: "bare console", Operator: true, Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(*session) string { return "/console/" }},
 	// Last, because argon2id's memory stays resident for a while after.
 	{Name: "login", Anonymous: true, Method: http.MethodPost, Want: http.StatusSeeOther,
@@ -63,6 +72,14 @@ var targets = []target{
 		Body: func(s *session) url.Values {
 			return url.Values{"_csrf": {s.CSRF}, "email": {s.Email}, "password": {seedPassword}}
 		}},
+}
+
+// baseline returns the name of the bare target t is a ratio of.
+func (t target) baseline() string {
+	if t.Baseline == "" {
+		return "bare"
+	}
+	return t.Baseline
 }
 
 // findTarget returns the entry of targets called name.

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/signal"
@@ -51,6 +52,7 @@ type config struct {
 	Out           string   // results directory
 	Only          []string // target names to measure (bare always is); nil for all
 	ServerLog     string   // LOG_LEVEL of atrium serve
+	Profile       bool     // save a CPU profile of the server per target
 }
 
 func main() {
@@ -104,6 +106,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.Out, "out", "bench-results", "directory for latest.json, latest.md and the servers' logs")
 	only := fs.String("targets", "", "measure only these targets, comma-separated (bare is always measured)")
 	fs.StringVar(&cfg.ServerLog, "server-log-level", "warn", "LOG_LEVEL of atrium serve (its log is in the -out directory)")
+	fs.BoolVar(&cfg.Profile, "profile", false, "save the server's CPU profile of each measured target as <out>/cpu-<target>-<tenants>.pprof")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -163,6 +166,7 @@ type harness struct {
 
 	server      *process
 	serverURL   string
+	pprofURL    string // the server's METRICS_ADDR, with -profile
 	baseline    *process
 	baselineURL string
 
@@ -227,7 +231,7 @@ func run(ctx context.Context, cfg config) error {
 			if !t.Scaled && !largest {
 				continue
 			}
-			r, err := h.measure(ctx, t, fix, find(s.Targets, "bare"), fmt.Sprintf("%s tenants", count(n)))
+			r, err := h.measure(ctx, t, fix, s.Targets, fmt.Sprintf("%s tenants", count(n)))
 			if err != nil {
 				return err
 			}
@@ -255,14 +259,21 @@ func run(ctx context.Context, cfg config) error {
 	return nil
 }
 
-// targets returns the targets to measure: all, or those of -targets.
+// targets returns the targets to measure: all, or those of -targets with
+// their baselines.
 func (h *harness) targets() []target {
 	if h.cfg.Only == nil {
 		return targets
 	}
+	wanted := []string{"bare"}
+	for _, t := range targets {
+		if slices.Contains(h.cfg.Only, t.Name) {
+			wanted = append(wanted, t.Name, t.baseline())
+		}
+	}
 	var list []target
 	for _, t := range targets {
-		if t.Bare || slices.Contains(h.cfg.Only, t.Name) {
+		if slices.Contains(wanted, t.Name) {
 			list = append(list, t)
 		}
 	}
@@ -270,7 +281,9 @@ func (h *harness) targets() []target {
 }
 
 // measure runs one target against Atrium (or the baseline) and prints a line.
-func (h *harness) measure(ctx context.Context, t target, fix *fixture, bare *targetResult, where string) (*targetResult, error) {
+// measured holds the targets already measured at the same scale, the
+// baselines among them.
+func (h *harness) measure(ctx context.Context, t target, fix *fixture, measured []*targetResult, where string) (*targetResult, error) {
 	if t.Pending {
 		if status := h.probe(ctx, t, fix); status == http.StatusNotFound {
 			h.logf("%-10s %s: NOT BUILT YET (%s answers 404)", t.Name, where, t.Path(fix.sessionsFor(t)[0]))
@@ -282,19 +295,58 @@ func (h *harness) measure(ctx context.Context, t target, fix *fixture, bare *tar
 	if t.Bare {
 		l.Base, l.Server = h.baselineURL, h.baseline
 	}
+	var profiled chan error
+	if h.pprofURL != "" && !t.Bare {
+		profiled = make(chan error, 1)
+		name := fmt.Sprintf("cpu-%s-%s.pprof", strings.ReplaceAll(t.Name, " ", "-"), strings.Fields(where)[0])
+		go func() { profiled <- h.profile(ctx, filepath.Join(h.cfg.Out, name)) }()
+	}
 	r, err := l.run(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s, %s: %w", t.Name, where, err)
 	}
-	tr := newTargetResult(t, r, bare)
-	h.logf("%-10s %s: %s req/s (%.2f× bare), p50 %s p95 %s p99 %s ms, errors: %s; server %.2f cores, %.0f MB; "+
+	if profiled != nil {
+		if err := <-profiled; err != nil {
+			h.logf("%-10s CPU profile: %v", t.Name, err)
+		}
+	}
+	tr := newTargetResult(t, r, find(measured, t.baseline()), find(measured, "bare"))
+	h.logf("%-10s %s: %s req/s (%.2f× %s), p50 %s p95 %s p99 %s ms, errors: %s; server %.2f cores, %.0f MB; "+
 		"PostgreSQL %.2f cores, %.1f statements and %.0f WAL bytes per request",
-		t.Name, where, count(int(tr.RPS)), tr.VsBare, ms(tr.P50), ms(tr.P95), ms(tr.P99), joinCounts(tr.ErrorKinds),
+		t.Name, where, count(int(tr.RPS)), tr.VsBare, t.baseline(), ms(tr.P50), ms(tr.P95), ms(tr.P99), joinCounts(tr.ErrorKinds),
 		tr.ServerCores, tr.ServerMB, tr.DBCores, tr.Statements, tr.WAL)
 	if r.FirstError != "" {
 		h.logf("%-10s first transport error: %s", t.Name, r.FirstError)
 	}
 	return tr, nil
+}
+
+// profile saves the server's CPU profile of the measured period of a load
+// (after the warm-up, for the duration) to path.
+func (h *harness) profile(ctx context.Context, path string) error {
+	sleep(ctx, h.cfg.Warmup)
+	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", h.pprofURL, max(1, int(h.cfg.Duration.Seconds())))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // probe sends one request of t and returns its status (0 on failure).
@@ -397,12 +449,11 @@ func (h *harness) behindPgbouncer(ctx context.Context, fix *fixture) error {
 	if err := h.startServer(ctx, b.URL(), "serve-pgbouncer.log"); err != nil {
 		return err
 	}
-	bare := find(last.Targets, "bare")
 	for _, t := range h.targets() {
 		if t.Bare {
 			continue
 		}
-		r, err := h.measure(ctx, t, fix, bare, "PgBouncer")
+		r, err := h.measure(ctx, t, fix, last.Targets, "PgBouncer")
 		if err != nil {
 			return err
 		}

@@ -45,8 +45,10 @@ func (res *results) markdown() string {
 
 	fmt.Fprintf(&b, "### Pages at %s tenants (%s memberships)\n\n", count(last.Tenants), count(int(last.MembershipRows)))
 	b.WriteString(targetTable(last.Targets, nil))
-	b.WriteString("\n`bare`: net/http + pgx, one query returning the dashboard's figures as a superuser (no RLS, session or templ); " +
-		"`× bare`: requests/s as a ratio of it. `server cores`, `pg cores`: CPU busy on average in `atrium serve` (the baseline for `bare`) " +
+	b.WriteString("\n`bare …`: net/http + pgx as a superuser (no RLS, session or templ), one query per page returning the same rows " +
+		"as the Atrium page it is named after, written out with html.EscapeString: `bare` the dashboard's one row (name and member count), " +
+		"`bare members` 50 members, `bare audit` 50 audit events, `bare console` 50 organizations. " +
+		"`× baseline`: requests/s as a ratio of the bare page with the same rows; `× 1-row bare`: as a ratio of `bare`. `server cores`, `pg cores`: CPU busy on average in `atrium serve` (the baseline for `bare`) " +
 		"and in all PostgreSQL processes; `server MB`: its peak resident memory during the target. " +
 		"`stmts/req`, `WAL B/req`: statements PostgreSQL executed (pg_stat_statements) and WAL bytes it wrote per response, " +
 		"the outside view of round trips and writes per page. " +
@@ -141,10 +143,10 @@ func (res *results) markdown() string {
 
 // targetTable lists targets; direct, when given, adds each one's ratio to it.
 func targetTable(list, direct []*targetResult) string {
-	head := []string{"target", "req/s", "× bare", "p50 ms", "p95 ms", "p99 ms", "errors",
+	head := []string{"target", "req/s", "× baseline", "× 1-row bare", "p50 ms", "p95 ms", "p99 ms", "errors",
 		"server cores", "server MB", "pg cores", "stmts/req", "WAL B/req"}
 	if direct != nil {
-		head = slices.Insert(head, 3, "× direct")
+		head = slices.Insert(head, 4, "× direct")
 	}
 	tb := table{head: head}
 	for _, t := range list {
@@ -156,7 +158,11 @@ func targetTable(list, direct []*targetResult) string {
 			tb.rows = append(tb.rows, row)
 			continue
 		}
-		row := []string{t.Name, count(int(t.RPS)), ratio(t.VsBare),
+		vs := ratio(t.VsBare)
+		if t.Baseline != "" {
+			vs += " " + t.Baseline
+		}
+		row := []string{t.Name, count(int(t.RPS)), vs, ratio(t.VsOneRow),
 			ms(t.P50), ms(t.P95), ms(t.P99), errorCell(t),
 			fmt.Sprintf("%.2f", t.ServerCores), fmt.Sprintf("%.0f", t.ServerMB), fmt.Sprintf("%.2f", t.DBCores),
 			unknown(t.Statements, "%.1f"), unknown(t.WAL, "%.0f")}
@@ -165,7 +171,7 @@ func targetTable(list, direct []*targetResult) string {
 			if d := find(direct, t.Name); d != nil && d.RPS > 0 {
 				cell = ratio(t.RPS / d.RPS)
 			}
-			row = slices.Insert(row, 3, cell)
+			row = slices.Insert(row, 4, cell)
 		}
 		tb.rows = append(tb.rows, row)
 	}

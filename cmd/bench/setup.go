@@ -205,6 +205,16 @@ func (h *harness) startServer(ctx context.Context, databaseURL, logName string) 
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	env := h.atriumEnv(databaseURL, "ADDR="+addr, "DB_MAX_CONNS="+strconv.Itoa(pool), "LOG_LEVEL="+h.cfg.ServerLog, "DEV=true")
+	h.pprofURL = ""
+	if h.cfg.Profile {
+		mport, err := freePort()
+		if err != nil {
+			return err
+		}
+		maddr := "127.0.0.1:" + strconv.Itoa(mport)
+		env = append(env, "METRICS_ADDR="+maddr)
+		h.pprofURL = "http://" + maddr
+	}
 	p, err := startProcess("atrium serve", filepath.Join(h.cfg.Out, logName), env, nil, h.cfg.Atrium, "serve")
 	if err != nil {
 		return err
