@@ -1,0 +1,46 @@
+package members
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/atrium-dev/atrium"
+	"github.com/atrium-dev/atrium/static"
+	"github.com/atrium-dev/atrium/store"
+	"github.com/atrium-dev/atrium/views"
+)
+
+// BenchmarkMembers renders a full page of members as an owner sees it (every
+// row with its role form): the members page's share of server CPU, apart
+// from the database. go test ./views/members -run XXX -bench . -benchmem
+func BenchmarkMembers(b *testing.B) {
+	assets := static.Load()
+	owner := &atrium.User{ID: uuid.New(), Name: "Owner", Email: "owner@example.test", Role: "owner"}
+	p := views.Page{Title: "Members", CSRF: "0123456789abcdef0123456789abcdef", Assets: assets, Nav: "members",
+		Tenant: &atrium.Tenant{ID: uuid.New(), Slug: "bench-000001", Name: "Bench 1"}, User: owner,
+		Perms: map[string]bool{"members.manage": true, "members.invite": true, "ownership.transfer": true, "audit.read": true}}
+	l := List{Total: 50, Roles: []string{"owner", "admin", "billing", "member", "viewer"}, Now: time.Now()}
+	for i := range 50 {
+		l.Members = append(l.Members, store.Member{ID: uuid.New(), UserID: uuid.New(), Name: fmt.Sprintf("Member %d", i),
+			Email: fmt.Sprintf("m%d@example.test", i), Role: "member", CreatedAt: time.Now()})
+	}
+	for i := range 3 {
+		l.Invites = append(l.Invites, store.Invite{ID: uuid.New(), Email: fmt.Sprintf("i%d@example.test", i), Role: "member",
+			ExpiresAt: time.Now().Add(time.Hour)})
+	}
+	if os.Getenv("DUMP") != "" {
+		_ = Members(p, l).Render(context.Background(), os.Stdout)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Members(p, l).Render(context.Background(), io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
