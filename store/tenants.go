@@ -52,48 +52,48 @@ type TenantFilter struct {
 }
 
 // FindTenants lists live tenants for the operator console, newest first,
-// with how many match. Counting 100,000 rows on every page view would cost
-// more than the page, so without a search the total is the planner's
-// estimate once the registry is large (approx is then true); a search is
-// counted exactly, through the trigram indexes.
+// with how many match, in one round trip. Counting 100,000 rows on every
+// page view would cost more than the page, so without a search the total is
+// the planner's estimate once the registry is large (approx is then true);
+// a search is counted exactly, through the trigram indexes.
 func (s *SysTx) FindTenants(ctx context.Context, f TenantFilter) (list []Tenant, total int, approx bool, err error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
-	pattern := "%" + escapeLike(f.Query) + "%"
 	where := `deleted_at IS NULL`
 	args := []any{}
 	if f.Query != "" {
 		where += ` AND (name ILIKE $1 OR slug ILIKE $1)`
-		args = append(args, pattern)
+		args = append(args, "%"+escapeLike(f.Query)+"%")
 	}
+	var b pgx.Batch
 	if f.Query == "" {
-		var estimate float64
-		if err := s.tx.QueryRow(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'tenants'::regclass`).Scan(&estimate); err != nil {
-			return nil, 0, false, translate(err, "estimate tenants")
-		}
-		if estimate >= 10000 {
-			total, approx = int(estimate), true
-		}
-	}
-	if !approx {
-		if err := s.tx.QueryRow(ctx, `SELECT count(*) FROM tenants WHERE `+where, args...).Scan(&total); err != nil {
-			return nil, 0, false, translate(err, "count tenants")
-		}
+		// The subquery runs only when the estimate is small.
+		b.Queue(`
+			SELECT CASE WHEN c.reltuples >= 10000 THEN c.reltuples::bigint
+			            ELSE (SELECT count(*) FROM tenants WHERE deleted_at IS NULL) END,
+			       c.reltuples >= 10000
+			FROM pg_class c WHERE c.oid = 'tenants'::regclass`).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&total, &approx)
+		})
+	} else {
+		b.Queue(`SELECT count(*) FROM tenants WHERE `+where, args...).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&total)
+		})
 	}
 	n := len(args)
-	rows, err := s.tx.Query(ctx, fmt.Sprintf(`
+	b.Queue(fmt.Sprintf(`
 		SELECT id, slug, name, member_count, created_at FROM tenants WHERE %s
-		ORDER BY created_at DESC, id LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, f.Limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, false, translate(err, "find tenants")
-	}
-	list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
-		var t Tenant
-		err := r.Scan(&t.ID, &t.Slug, &t.Name, &t.MemberCount, &t.CreatedAt)
-		return t, err
+		ORDER BY created_at DESC, id LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, f.Limit, f.Offset)...,
+	).Query(func(rows pgx.Rows) error {
+		list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
+			var t Tenant
+			err := r.Scan(&t.ID, &t.Slug, &t.Name, &t.MemberCount, &t.CreatedAt)
+			return t, err
+		})
+		return err
 	})
-	if err != nil {
+	if err := s.tx.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, 0, false, translate(err, "find tenants")
 	}
 	return list, total, approx, nil
