@@ -29,60 +29,17 @@ type Entry struct {
 	MFAEnabled bool
 }
 
-// The two statements a request to /o/{slug}/… starts with, sent in one
-// round trip (one implicit transaction) with the page's reads behind them.
-// Plain statements, not a plpgsql function: PostgreSQL runs them in about
-// three quarters of the function's time.
-const (
-	// enterTenantSQL resolves the slug and scopes the rest of the
-	// transaction to that tenant (set_config(…, true): transaction-local).
-	// An unknown or deleted slug returns no row and sets nothing, so
-	// everything after it sees no tenant rows.
-	enterTenantSQL = `
-		SELECT id, name, require_mfa, set_config('app.tenant_id', id::text, true)
-		FROM tenants WHERE slug = $1 AND deleted_at IS NULL`
-	// enterSessionSQL reads the session and the session user's membership
-	// under the tenant just set: another tenant's session, member or role
-	// cannot match. It always returns one row. With $2 (a member is
-	// required) and no current member, it clears the tenant again after
-	// its own reads (the projection is computed after the row's scans), so
-	// a page's reads batched behind it see no tenant rows: fail closed.
-	enterSessionSQL = `
-		SELECT s.data, s.updated_at, m.id, u.id, u.email, u.name, m.role, u.mfa_enabled_at IS NOT NULL,
-		       r.name, r.permissions,
-		       CASE WHEN m.id IS NULL AND $2 THEN set_config('app.tenant_id', '', true) END
-		FROM (SELECT) AS one
-		LEFT JOIN sessions s ON s.token_hash = $1 AND s.expiry > now()
-		LEFT JOIN memberships m ON m.tenant_id = s.tenant_id AND m.user_id = s.user_id
-		LEFT JOIN users u ON u.id = m.user_id
-		LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id`
-)
-
-// queueEnter queues the two statements into b, filling e; found reports
-// whether the tenant exists.
-func queueEnter(b *pgx.Batch, slug string, tokenHash []byte, requireMember bool, e *Entry, found *bool) {
-	b.Queue(enterTenantSQL, slug).Query(func(rows pgx.Rows) error {
-		if !rows.Next() {
-			return rows.Err()
-		}
-		*found = true
-		return rows.Scan(&e.Tenant.ID, &e.Tenant.Name, &e.RequireMFA, nil)
-	})
-	b.Queue(enterSessionSQL, tokenHash, requireMember).QueryRow(func(row pgx.Row) error {
-		return scanEntry(row, e)
-	})
-}
-
-// Enter resolves slug and the session token in one round trip, under the
-// tenant's RLS policies. An unknown or deleted organization is ENOTFOUND.
-// token may be empty.
+// Enter resolves slug and the session token in one statement, under the
+// tenant's RLS policies (see enter_tenant in the migrations). An unknown or
+// deleted organization is ENOTFOUND. token may be empty.
 //
 // With load, the page's reads are queued behind it and everything travels
-// in one round trip (one implicit transaction); a member is then required:
-// when the session does not belong to a current member the tenant is
-// cleared again and the page's reads see no tenant rows. Their results are
-// trusted only when Entry.Member is set; a failed read without a member is
-// ignored, since the caller answers with the login page or a 404 anyway.
+// in one round trip (one implicit transaction): enter_tenant is then asked
+// to require a member, so when the session does not belong to a current
+// member it clears the tenant again and the page's reads see no tenant
+// rows. Their results are trusted only when Entry.Member is set; a failed
+// read without a member is ignored, since the caller answers with the
+// login page or a 404 anyway.
 func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) (*Entry, error) {
 	var hash []byte
 	if token != "" {
@@ -91,7 +48,13 @@ func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) 
 	var e Entry
 	var found bool
 	var b Batch
-	queueEnter(&b.b, slug, hash, load != nil, &e, &found)
+	b.b.Queue(`SELECT * FROM enter_tenant($1, $2, $3)`, slug, hash, load != nil).Query(func(rows pgx.Rows) error {
+		if !rows.Next() {
+			return rows.Err()
+		}
+		found = true
+		return scanEntry(rows, &e)
+	})
 	if load != nil {
 		load(&b)
 	}
@@ -106,7 +69,7 @@ func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) 
 	return &e, nil
 }
 
-// scanEntry reads the session and membership of enterSessionSQL's row.
+// scanEntry reads enter_tenant's row.
 func scanEntry(row pgx.Row, e *Entry) error {
 	var data []byte
 	var updated *time.Time
@@ -115,8 +78,8 @@ func scanEntry(row pgx.Row, e *Entry) error {
 	var mfaEnabled *bool
 	var roleName *string
 	var perms []string
-	if err := row.Scan(&data, &updated, &memberID, &userID, &email, &name, &role,
-		&mfaEnabled, &roleName, &perms, nil); err != nil {
+	if err := row.Scan(&e.Tenant.ID, &e.Tenant.Name, &data, &updated, &memberID, &userID, &email, &name, &role,
+		&e.RequireMFA, &mfaEnabled, &roleName, &perms); err != nil {
 		return err
 	}
 	if data != nil {

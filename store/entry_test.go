@@ -65,8 +65,8 @@ func TestEnter(t *testing.T) {
 }
 
 // TestEnterFailsClosed checks the property batching a page behind the check
-// relies on: when Enter's statements refuse, later statements in the same
-// round trip see no tenant rows.
+// relies on: when enter_tenant refuses, later statements in the same round
+// trip see no tenant rows.
 func TestEnterFailsClosed(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -80,7 +80,7 @@ func TestEnterFailsClosed(t *testing.T) {
 	defer conn.Close(ctx)
 	count := func(slug, token string) int {
 		var b pgx.Batch
-		store.QueueEnter(&b, slug, token)
+		b.Queue(`SELECT tenant_id FROM enter_tenant($1, sha256(convert_to($2, 'UTF8')), true)`, slug, token)
 		var n int
 		b.Queue(`SELECT count(*) FROM memberships`).QueryRow(func(r pgx.Row) error { return r.Scan(&n) })
 		if err := conn.SendBatch(ctx, &b).Close(); err != nil {
@@ -101,7 +101,7 @@ func TestEnterFailsClosed(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if n := count(tc.slug, tc.token); n != tc.want {
-				t.Fatalf("rows visible after entering %s: %d, want %d", tc.slug, n, tc.want)
+				t.Fatalf("rows visible after enter_tenant(%s): %d, want %d", tc.slug, n, tc.want)
 			}
 		})
 	}
@@ -156,7 +156,7 @@ func TestReadTenant(t *testing.T) {
 }
 
 // TestEnterWithPageReads checks the one-round-trip page: the page's reads
-// ride behind Enter's statements and see the tenant only for a current member.
+// ride behind enter_tenant and see the tenant only for a current member.
 func TestEnterWithPageReads(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

@@ -239,7 +239,7 @@ func TestSecuritySettings(t *testing.T) {
 	})
 }
 
-// TestEnterMFA checks the two facts Enter reads for enforcing
+// TestEnterMFA checks the two facts enter_tenant adds for enforcing
 // "require MFA" without another round trip.
 func TestEnterMFA(t *testing.T) {
 	t.Parallel()
