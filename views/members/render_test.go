@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"testing"
 	"time"
 
@@ -33,9 +32,6 @@ func BenchmarkMembers(b *testing.B) {
 	for i := range 3 {
 		l.Invites = append(l.Invites, store.Invite{ID: uuid.New(), Email: fmt.Sprintf("i%d@example.test", i), Role: "member",
 			ExpiresAt: time.Now().Add(time.Hour)})
-	}
-	if os.Getenv("DUMP") != "" {
-		_ = Members(p, l).Render(context.Background(), os.Stdout)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
