@@ -50,7 +50,7 @@ type config struct {
 	OverloadTime  time.Duration
 	Atrium        string   // the atrium binary
 	Out           string   // results directory
-	Only          []string // target names to measure (bare always is); nil for all
+	Only          []string // target names to measure (bare and their baselines too); nil for all
 	ServerLog     string   // LOG_LEVEL of atrium serve
 	Profile       bool     // save a CPU profile of the server per target
 }
@@ -104,7 +104,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.OverloadTime, "overload-duration", 5*time.Second, "length of the overload run")
 	fs.StringVar(&cfg.Atrium, "atrium", "bin/atrium", "the atrium binary to measure")
 	fs.StringVar(&cfg.Out, "out", "bench-results", "directory for latest.json, latest.md and the servers' logs")
-	only := fs.String("targets", "", "measure only these targets, comma-separated (bare is always measured)")
+	only := fs.String("targets", "", "measure only these targets, comma-separated (with bare and their own baselines)")
 	fs.StringVar(&cfg.ServerLog, "server-log-level", "warn", "LOG_LEVEL of atrium serve (its log is in the -out directory)")
 	fs.BoolVar(&cfg.Profile, "profile", false, "save the server's CPU profile of each measured target as <out>/cpu-<target>-<tenants>.pprof")
 	if err := fs.Parse(args); err != nil {
