@@ -3,12 +3,9 @@
 package console
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
@@ -112,41 +109,16 @@ const tenantsPageSize = 50
 // with search and pagination.
 func (h *Handler) ShowTenants(c echo.Context) error {
 	ctx := c.Request().Context()
-	q := strings.TrimSpace(c.QueryParam("q"))
-	if len(q) > 100 {
-		q = q[:100]
-	}
-	page, _ := strconv.Atoi(c.QueryParam("page"))
-	if page < 1 {
-		page = 1
-	}
+	q, page := web.Search(c), web.PagingOf(c, tenantsPageSize)
 	l := consoleviews.TenantList{Query: q}
 	err := h.db.ReadSystem(ctx, func(tx *store.SysTx) error {
 		var err error
-		l.Tenants, l.Total, l.Approx, err = tx.FindTenants(ctx, store.TenantFilter{Query: q, Limit: tenantsPageSize, Offset: (page - 1) * tenantsPageSize})
+		l.Tenants, l.Total, l.Approx, err = tx.FindTenants(ctx, store.TenantFilter{Query: q, Limit: page.Size, Offset: page.Offset()})
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	link := func(p int) string {
-		v := url.Values{"page": {strconv.Itoa(p)}}
-		if q != "" {
-			v.Set("q", q)
-		}
-		return "/console/?" + v.Encode()
-	}
-	if page > 1 {
-		l.PrevURL = link(page - 1)
-	}
-	if page*tenantsPageSize < l.Total {
-		l.NextURL = link(page + 1)
-	}
-	first := (page-1)*tenantsPageSize + 1
-	about := ""
-	if l.Approx {
-		about = "about "
-	}
-	l.Summary = fmt.Sprintf("%d–%d of %s%d", first, first+len(l.Tenants)-1, about, l.Total)
+	l.PrevURL, l.NextURL, l.Summary = page.Links("/console/", url.Values{"q": {q}}, l.Total, len(l.Tenants), l.Approx)
 	return web.Render(c, http.StatusOK, consoleviews.Tenants(web.NewPage(c, "Organizations"), l))
 }

@@ -4,11 +4,9 @@
 package members
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -60,22 +58,14 @@ func (h *Handler) List(c echo.Context) error {
 }
 
 // listParams reads the search and page of the members list.
-func listParams(c echo.Context) (q string, page int) {
-	q = strings.TrimSpace(c.QueryParam("q"))
-	if len(q) > 100 {
-		q = q[:100]
-	}
-	page, _ = strconv.Atoi(c.QueryParam("page"))
-	if page < 1 {
-		page = 1
-	}
-	return q, page
+func listParams(c echo.Context) (q string, page web.Paging) {
+	return web.Search(c), web.PagingOf(c, PageSize)
 }
 
 // queueList queues the list's reads: one page of members, the open invites
 // and the custom roles (the page shows the last two only to those allowed).
-func queueList(b *store.Batch, q string, page int, l *memberviews.List) {
-	b.FindMembersPage(store.MemberFilter{Query: q, Limit: PageSize, Offset: (page - 1) * PageSize}, &l.Members, &l.Total)
+func queueList(b *store.Batch, q string, page web.Paging, l *memberviews.List) {
+	b.FindMembersPage(store.MemberFilter{Query: q, Limit: page.Size, Offset: page.Offset()}, &l.Members, &l.Total)
 	b.FindOpenInvites(&l.Invites)
 	b.FindRoles(&l.CustomRoles)
 }
@@ -101,23 +91,7 @@ func (h *Handler) load(c echo.Context) (memberviews.List, error) {
 			return *l, err
 		}
 	}
-	link := func(p int) string {
-		v := url.Values{"page": {strconv.Itoa(p)}}
-		if q != "" {
-			v.Set("q", q)
-		}
-		return "?" + v.Encode()
-	}
-	if page > 1 {
-		l.PrevURL = link(page - 1)
-	}
-	if page*PageSize < l.Total {
-		l.NextURL = link(page + 1)
-	}
-	if l.Total > 0 {
-		first := (page-1)*PageSize + 1
-		l.Summary = fmt.Sprintf("%d–%d of %d", first, first+len(l.Members)-1, l.Total)
-	}
+	l.PrevURL, l.NextURL, l.Summary = page.Links("", url.Values{"q": {q}}, l.Total, len(l.Members), false)
 	for _, r := range authz.Builtin {
 		l.Roles = append(l.Roles, r.Name)
 	}
