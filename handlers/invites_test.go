@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/atrium-dev/atrium/handlers/apptest"
 )
@@ -29,10 +28,7 @@ func invite(t *testing.T, s *apptest.Server, c *apptest.Client, slug, addr, role
 func sqlAsTenant(t *testing.T, s *apptest.Server, slug string, stmts ...string) {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, s.DB.OwnerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := s.DB.OwnerConn(t)
 	defer conn.Close(ctx)
 	tx, err := conn.Begin(ctx)
 	if err != nil {

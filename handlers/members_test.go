@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/atrium-dev/atrium/handlers/apptest"
 	"github.com/atrium-dev/atrium/store"
@@ -151,10 +150,7 @@ func TestMembersListAtScale(t *testing.T) {
 	s := apptest.New(t)
 	tn := s.Org(t, "big", "Big", "owner@big.test", "big-password")
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, s.DB.OwnerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := s.DB.OwnerConn(t)
 	defer conn.Close(ctx)
 	tx, err := conn.Begin(ctx)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/jackc/pgx/v5"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/atrium-dev/atrium"
@@ -35,10 +34,7 @@ func totpCode(t *testing.T, secret string) string {
 func freshCode(t *testing.T, s *apptest.Server, email, secret string) string {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, s.DB.OwnerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := s.DB.OwnerConn(t)
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, `UPDATE users SET totp_last_step = NULL WHERE email = $1`, email); err != nil {
 		t.Fatal(err)

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/atrium-dev/atrium/handlers/apptest"
 )
 
@@ -35,10 +33,7 @@ func resetLink(t *testing.T, s *apptest.Server, addr string) string {
 func sqlAsOwner(t *testing.T, s *apptest.Server, stmts ...string) {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, s.DB.OwnerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := s.DB.OwnerConn(t)
 	defer conn.Close(ctx)
 	for _, q := range stmts {
 		if _, err := conn.Exec(ctx, q); err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/atrium-dev/atrium/handlers/apptest"
 )
 
@@ -19,10 +17,7 @@ func TestSessionWrites(t *testing.T) {
 	c := s.Client(t)
 	c.Login("quiet", "q@quiet.test", "quiet-password")
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, s.DB.OwnerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := s.DB.OwnerConn(t)
 	defer conn.Close(ctx)
 	// version reads the session row's xmin: it changes with every write.
 	version := func() string {

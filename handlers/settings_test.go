@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/atrium-dev/atrium/handlers/apptest"
 )
@@ -26,10 +25,7 @@ func auditActions(c *apptest.Client, slug string) string {
 func ownerCount(t *testing.T, s *apptest.Server, id, query string, args ...any) int {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, s.DB.OwnerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := s.DB.OwnerConn(t)
 	defer conn.Close(ctx)
 	if id != "" {
 		if _, err := conn.Exec(ctx, `SELECT set_config('app.tenant_id', $1, false)`, id); err != nil {

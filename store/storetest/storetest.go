@@ -69,6 +69,17 @@ type DB struct {
 	OwnerURL  string // URL as the owner role, for catalog checks and fixtures
 }
 
+// OwnerConn connects as the owner role, for fixtures and checks the app
+// role may not make; the caller closes it.
+func (d *DB) OwnerConn(t testing.TB) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), d.OwnerURL)
+	if err != nil {
+		t.Fatalf("storetest: connect as owner: %v", err)
+	}
+	return conn
+}
+
 var (
 	templateOnce sync.Once
 	templateName string
