@@ -19,6 +19,8 @@ require (
 	golang.org/x/term v0.48.0
 )
 
+require github.com/jackc/pgxlisten v0.0.0-20250802141604-12b92425684c
+
 require (
 	github.com/a-h/parse v0.0.0-20250122154542-74294addb73e // indirect
 	github.com/andybalholm/brotli v1.3.0 // indirect

@@ -1061,4 +1061,5 @@ func removeMember(t *testing.T, s *apptest.Server, slug, email string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	syncChanges(t, s) // as another server's change would
 }

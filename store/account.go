@@ -180,6 +180,7 @@ func (s *SysTx) FindUserByID(ctx context.Context, id uuid.UUID) (*User, error) {
 // UpdateUserName changes a person's display name, which every one of their
 // organizations shows.
 func (s *SysTx) UpdateUserName(ctx context.Context, id uuid.UUID, name string) error {
+	s.changedUser(id)
 	return s.updateUser(ctx, "update user name", `UPDATE users SET name = $2 WHERE id = $1`, id, name)
 }
 
@@ -188,6 +189,9 @@ func (s *SysTx) UpdateUserName(ctx context.Context, id uuid.UUID, name string) e
 func (s *SysTx) UpdateUserPassword(ctx context.Context, id uuid.UUID, hash string) error {
 	return s.updateUser(ctx, "update user password", `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)
 }
+
+// changedUser notes that the user's entries in the cache are out of date.
+func (s *SysTx) changedUser(id uuid.UUID) { s.ch.users = append(s.ch.users, id) }
 
 func (s *SysTx) updateUser(ctx context.Context, what, sql string, args ...any) error {
 	tag, err := s.tx.Exec(ctx, sql, args...)

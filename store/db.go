@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,7 +22,9 @@ import (
 
 // DB is a pool of connections as the application role.
 type DB struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	entries *entryCache // nil without Options.EntryCache
+	probes  sync.Map    // nonce → chan struct{}, closed when the watcher hears it
 }
 
 // Options tune the pool. Zero values take pgxpool's defaults.
@@ -29,6 +32,10 @@ type Options struct {
 	MaxConns int32
 	// ApplicationName shows up in pg_stat_activity.
 	ApplicationName string
+	// EntryCache is how many signed-in members' entries to keep in memory
+	// (see entryCache); 0 keeps none. The cache answers only while
+	// WatchChanges runs.
+	EntryCache int
 }
 
 // Open connects to url, checks the connection, and returns the pool.
@@ -55,7 +62,11 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
-	return &DB{pool: pool}, nil
+	db := &DB{pool: pool}
+	if opts.EntryCache > 0 {
+		db.entries = newEntryCache(opts.EntryCache)
+	}
+	return db, nil
 }
 
 // Close closes every connection in the pool.
@@ -69,6 +80,7 @@ func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
 type Tx struct {
 	tx       pgx.Tx
 	TenantID uuid.UUID
+	ch       *change // what the entry cache must forget when this commits
 }
 
 // SysTx reaches the system-wide tables, in a transaction (InSystem) or
@@ -76,6 +88,7 @@ type Tx struct {
 // tenant is set, so their policies match no row).
 type SysTx struct {
 	tx querier
+	ch *change // what the entry cache must forget when this commits
 }
 
 // querier is what SysTx needs of a transaction or of the pool.
@@ -95,22 +108,28 @@ func (db *DB) InTenant(ctx context.Context, fn func(*Tx) error) error {
 	if t == nil || t.ID == uuid.Nil {
 		return &atrium.Error{Code: atrium.EINTERNAL, Message: "no tenant", Err: errors.New("store: InTenant called without a tenant in context")}
 	}
-	return db.inTx(ctx, t.ID, func(tx pgx.Tx) error {
-		return fn(&Tx{tx: tx, TenantID: t.ID})
+	return db.inTx(ctx, t.ID, func(tx pgx.Tx, ch *change) error {
+		// Anything in the tenant may have changed (a membership, a role,
+		// the organization): its cached entries go, unless the
+		// transaction narrows that down (onlySession).
+		ch.tenants = append(ch.tenants, t.ID)
+		return fn(&Tx{tx: tx, TenantID: t.ID, ch: ch})
 	})
 }
 
 // InSystem runs fn in a transaction over the system-wide tables and commits if
 // fn returns nil.
 func (db *DB) InSystem(ctx context.Context, fn func(*SysTx) error) error {
-	return db.inTx(ctx, uuid.Nil, func(tx pgx.Tx) error {
-		return fn(&SysTx{tx: tx})
+	return db.inTx(ctx, uuid.Nil, func(tx pgx.Tx, ch *change) error {
+		return fn(&SysTx{tx: tx, ch: ch})
 	})
 }
 
 // inTx begins a transaction, scoped to tenant unless it is uuid.Nil, runs fn
-// and commits, or rolls back when fn or the commit fails.
-func (db *DB) inTx(ctx context.Context, tenant uuid.UUID, fn func(pgx.Tx) error) (err error) {
+// and commits, or rolls back when fn or the commit fails. After a commit the
+// entry cache forgets what fn noted in its change, at once, so this server
+// reads its own writes; other servers hear of it through the triggers.
+func (db *DB) inTx(ctx context.Context, tenant uuid.UUID, fn func(pgx.Tx, *change) error) (err error) {
 	var b pgx.Batch
 	b.BeginTx(pgx.TxOptions{})
 	if tenant != uuid.Nil {
@@ -132,10 +151,22 @@ func (db *DB) inTx(ctx context.Context, tenant uuid.UUID, fn func(pgx.Tx) error)
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	if err := fn(tx); err != nil {
+	var ch change
+	if err := fn(tx, &ch); err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	db.forget(&ch)
+	return nil
+}
+
+// forget drops what ch names from the entry cache.
+func (db *DB) forget(ch *change) {
+	if db.entries != nil && (ch.all || len(ch.sessions)+len(ch.tenants)+len(ch.users) > 0) {
+		db.entries.drop(ch)
+	}
 }
 
 const setTenantSQL = `SELECT set_config('app.tenant_id', $1, true)`
@@ -145,7 +176,9 @@ const setTenantSQL = `SELECT set_config('app.tenant_id', $1, true)`
 // with BEGIN and COMMIT. It is for reads (a page's lookups); anything that
 // writes more than one row belongs in InSystem.
 func (db *DB) ReadSystem(ctx context.Context, fn func(*SysTx) error) error {
-	return fn(&SysTx{tx: db.pool})
+	var ch change
+	defer db.forget(&ch)
+	return fn(&SysTx{tx: db.pool, ch: &ch})
 }
 
 // EnterTenant scopes the rest of this system transaction to one tenant, for
@@ -157,16 +190,17 @@ func (s *SysTx) EnterTenant(ctx context.Context, tenantID uuid.UUID) (*Tx, error
 	if !ok {
 		return nil, errors.New("store: EnterTenant outside a transaction (use InSystem)")
 	}
-	return enterTenant(ctx, tx, tenantID)
+	s.ch.tenants = append(s.ch.tenants, tenantID)
+	return enterTenant(ctx, tx, tenantID, s.ch)
 }
 
 // enterTenant sets app.tenant_id transaction-locally, so a pooled connection
 // never carries one tenant into the next request.
-func enterTenant(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*Tx, error) {
+func enterTenant(ctx context.Context, tx pgx.Tx, id uuid.UUID, ch *change) (*Tx, error) {
 	if _, err := tx.Exec(ctx, setTenantSQL, id.String()); err != nil {
 		return nil, fmt.Errorf("store: set tenant: %w", err)
 	}
-	return &Tx{tx: tx, TenantID: id}, nil
+	return &Tx{tx: tx, TenantID: id, ch: ch}, nil
 }
 
 // CheckIsolation refuses a connection role that would defeat row-level

@@ -40,12 +40,21 @@ type Entry struct {
 // rows. Their results are trusted only when Entry.Member is set; a failed
 // read without a member is ignored, since the caller answers with the
 // login page or a 404 anyway.
+//
+// A signed-in member's entry is kept in the entry cache (when the DB has
+// one and its watcher runs); the next Enter with the same session then
+// asks the database only for the page's reads, behind the tenant setting.
 func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) (*Entry, error) {
 	var hash []byte
 	if token != "" {
 		hash = hashToken(token)
+		if e, ok := db.entries.get(slug, hash); ok {
+			return e, db.readEntered(ctx, e, load)
+		}
 	}
+	gen := db.entries.generation()
 	var e Entry
+	var expiry time.Time
 	var found bool
 	var b Batch
 	b.b.Queue(`SELECT * FROM enter_tenant($1, $2, $3)`, slug, hash, load != nil).Query(func(rows pgx.Rows) error {
@@ -53,7 +62,7 @@ func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) 
 			return rows.Err()
 		}
 		found = true
-		return scanEntry(rows, &e)
+		return scanEntry(rows, &e, &expiry)
 	})
 	if load != nil {
 		load(&b)
@@ -66,11 +75,26 @@ func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) 
 		return nil, translate(err, "enter tenant")
 	}
 	e.Tenant.Slug = slug
+	if err == nil && e.Member != nil {
+		db.entries.put(hash, &e, expiry, gen)
+	}
 	return &e, nil
 }
 
+// readEntered runs a page's reads for an entry the cache answered: the
+// tenant setting and the reads, in one round trip.
+func (db *DB) readEntered(ctx context.Context, e *Entry, load func(*Batch)) error {
+	if load == nil {
+		return nil
+	}
+	var b Batch
+	b.b.Queue(setTenantSQL, e.Tenant.ID.String())
+	load(&b)
+	return translate(db.pool.SendBatch(ctx, &b.b).Close(), "enter tenant")
+}
+
 // scanEntry reads enter_tenant's row.
-func scanEntry(row pgx.Row, e *Entry) error {
+func scanEntry(row pgx.Row, e *Entry, expiry *time.Time) error {
 	var data []byte
 	var updated *time.Time
 	var memberID, userID *uuid.UUID
@@ -78,9 +102,13 @@ func scanEntry(row pgx.Row, e *Entry) error {
 	var mfaEnabled *bool
 	var roleName *string
 	var perms []string
+	var exp *time.Time
 	if err := row.Scan(&e.Tenant.ID, &e.Tenant.Name, &data, &updated, &memberID, &userID, &email, &name, &role,
-		&e.RequireMFA, &mfaEnabled, &roleName, &perms); err != nil {
+		&e.RequireMFA, &mfaEnabled, &roleName, &perms, &exp); err != nil {
 		return err
+	}
+	if exp != nil {
+		*expiry = *exp
 	}
 	if data != nil {
 		e.Session = data

@@ -52,6 +52,7 @@ func (s *SysTx) FindMFA(ctx context.Context, userID uuid.UUID) (*MFA, error) {
 // SHA-256 hashes of the new recovery codes, replacing any old ones. Enabling
 // twice is ECONFLICT: the second secret would silently replace the first.
 func (s *SysTx) EnableMFA(ctx context.Context, userID uuid.UUID, secret string, step int64, codeHashes [][]byte) error {
+	s.changedUser(userID)
 	tag, err := s.tx.Exec(ctx, `
 		UPDATE users SET totp_secret = $2, mfa_enabled_at = now(), totp_last_step = $3
 		WHERE id = $1 AND mfa_enabled_at IS NULL`, userID, secret, step)
@@ -67,6 +68,7 @@ func (s *SysTx) EnableMFA(ctx context.Context, userID uuid.UUID, secret string, 
 // DisableMFA turns MFA off: the secret and every recovery code are removed.
 // A user without MFA is ENOTFOUND.
 func (s *SysTx) DisableMFA(ctx context.Context, userID uuid.UUID) error {
+	s.changedUser(userID)
 	tag, err := s.tx.Exec(ctx, `
 		UPDATE users SET totp_secret = NULL, mfa_enabled_at = NULL, totp_last_step = NULL
 		WHERE id = $1 AND mfa_enabled_at IS NOT NULL`, userID)

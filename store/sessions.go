@@ -114,14 +114,16 @@ func (s *TenantSessions) CommitCtx(ctx context.Context, token string, b []byte, 
 	expiry = idleExpiry(expiry, s.idle)
 	userID := sessionUserID(b)
 	ip, ua := sessionClient(ctx) // kept from the first save: where the session began
+	hash := hashToken(token)
 	err := s.db.InTenant(ctx, func(tx *Tx) error {
+		tx.onlySession(hash)
 		_, err := tx.tx.Exec(ctx, `
 			INSERT INTO sessions (tenant_id, token_hash, data, expiry, user_id, ip, user_agent)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (tenant_id, token_hash)
 			DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry,
 			              user_id = EXCLUDED.user_id, updated_at = now()`,
-			tx.TenantID, hashToken(token), b, expiry, userID, ip, ua)
+			tx.TenantID, hash, b, expiry, userID, ip, ua)
 		return err
 	})
 	return translate(err, "commit session")
@@ -129,11 +131,20 @@ func (s *TenantSessions) CommitCtx(ctx context.Context, token string, b []byte, 
 
 // DeleteCtx removes the session from the current tenant.
 func (s *TenantSessions) DeleteCtx(ctx context.Context, token string) error {
+	hash := hashToken(token)
 	err := s.db.InTenant(ctx, func(tx *Tx) error {
-		_, err := tx.tx.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hashToken(token))
+		tx.onlySession(hash)
+		_, err := tx.tx.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)
 		return err
 	})
 	return translate(err, "delete session")
+}
+
+// onlySession narrows what the transaction changed, for the entry cache,
+// from the whole tenant to one session.
+func (tx *Tx) onlySession(hash []byte) {
+	tx.ch.tenants = nil
+	tx.ch.sessions = append(tx.ch.sessions, hash)
 }
 
 // Find implements scs.Store; it is never called because FindCtx exists.

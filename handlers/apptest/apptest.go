@@ -40,6 +40,9 @@ type Server struct {
 func New(t testing.TB) *Server {
 	t.Helper()
 	db := storetest.New(t)
+	// The app and the fixtures share one pool with an entry cache, as in
+	// production, so the whole suite runs through it.
+	db.DB = db.Server(t)
 	hasher := password.New(FastHasher)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	mail := NewMailbox(t)

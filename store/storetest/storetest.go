@@ -80,6 +80,37 @@ func (d *DB) OwnerConn(t testing.TB) *pgx.Conn {
 	return conn
 }
 
+// Server opens another pool on the same database, as a second server
+// would, with an entry cache whose watcher runs until t ends. It returns
+// once the cache is live.
+func (d *DB) Server(t testing.TB) *store.DB {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := store.Open(ctx, d.AppURL, store.Options{MaxConns: 8, ApplicationName: "atrium-test", EntryCache: 1000})
+	if err != nil {
+		cancel()
+		t.Fatalf("storetest: open: %v", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := db.WatchChanges(ctx, d.AppURL, func(string, ...any) {}); err != nil {
+			t.Errorf("storetest: watch changes: %v", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done; db.Close() })
+	// The first probes may go out before the watcher listens.
+	for i := 0; !db.EntryCacheStats().Live; i++ {
+		if i == 100 {
+			t.Fatal("storetest: the entry cache's watcher never heard its probe")
+		}
+		sctx, scancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		_ = db.SyncChanges(sctx)
+		scancel()
+	}
+	return db
+}
+
 var (
 	templateOnce sync.Once
 	templateName string

@@ -1,0 +1,265 @@
+package store
+
+import (
+	"encoding/hex"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// entryCache keeps what Enter learned for signed-in members, keyed by
+// session token hash, so that a member's next page view skips enter_tenant
+// and costs only the tenant setting and the page's own reads.
+//
+// It is only as fresh as what it hears. Every change that could alter an
+// entry (a session rewritten or deleted; an organization, membership, role
+// or user changed) is announced on the atrium_entry channel by a trigger
+// when its transaction commits (migration 00012), and every server's
+// watcher (WatchChanges) drops the entries it names. Changes made through
+// this DB are also dropped locally at commit, so a server reads its own
+// writes without waiting for the notification.
+//
+// It fails closed: it answers only while the watcher's connection is known
+// to hear the channel (a probe sent through the pool came back within
+// probeWindow), and it forgets everything whenever that stops being so.
+type entryCache struct {
+	max    int
+	maxAge time.Duration
+
+	mu       sync.RWMutex
+	byHash   map[string]*cachedEntry
+	byTenant map[uuid.UUID]map[string]struct{}
+	byUser   map[uuid.UUID]map[string]struct{}
+
+	// gen counts invalidations. Enter reads it before asking the
+	// database and keeps the answer only if no invalidation came in
+	// between: the answer may predate a change whose notice was already
+	// applied.
+	gen atomic.Uint64
+	// heard is when the watcher last heard its own probe (UnixNano); zero
+	// while it is not listening.
+	heard atomic.Int64
+
+	hits, misses atomic.Uint64
+	lapses       atomic.Uint64 // times the cache went off (see heardProbe, deaf)
+}
+
+type cachedEntry struct {
+	entry  Entry // Entry.Member is set
+	expiry time.Time
+	stored time.Time
+}
+
+// probeEvery is how often the watcher checks that its connection hears the
+// channel; the cache answers only within probeWindow of the last probe heard.
+const (
+	probeEvery  = 2 * time.Second
+	probeWindow = 3 * probeEvery
+)
+
+func newEntryCache(max int) *entryCache {
+	return &entryCache{
+		max:      max,
+		maxAge:   time.Minute,
+		byHash:   make(map[string]*cachedEntry),
+		byTenant: make(map[uuid.UUID]map[string]struct{}),
+		byUser:   make(map[uuid.UUID]map[string]struct{}),
+	}
+}
+
+// live tells whether the cache may answer: its watcher heard a probe lately.
+func (c *entryCache) live(now time.Time) bool {
+	h := c.heard.Load()
+	return h != 0 && now.Sub(time.Unix(0, h)) < probeWindow
+}
+
+// get returns a copy of the entry kept for the session with token hash at
+// slug, if there is one and the session has not expired.
+func (c *entryCache) get(slug string, hash []byte) (*Entry, bool) {
+	if c == nil {
+		return nil, false
+	}
+	now := time.Now()
+	if !c.live(now) {
+		return nil, false
+	}
+	c.mu.RLock()
+	ce := c.byHash[string(hash)]
+	c.mu.RUnlock()
+	if ce == nil || ce.entry.Tenant.Slug != slug || !now.Before(ce.expiry) || now.Sub(ce.stored) > c.maxAge {
+		c.misses.Add(1)
+		return nil, false
+	}
+	c.hits.Add(1)
+	e := ce.entry
+	m := *e.Member
+	e.Member = &m
+	return &e, true
+}
+
+// generation is read before asking the database (see gen).
+func (c *entryCache) generation() uint64 {
+	if c == nil {
+		return 0
+	}
+	return c.gen.Load()
+}
+
+// put keeps e (a member's entry, session expiring at expiry) unless an
+// invalidation came in since gen was read.
+func (c *entryCache) put(hash []byte, e *Entry, expiry time.Time, gen uint64) {
+	if c == nil {
+		return
+	}
+	now := time.Now()
+	if e.Member == nil || e.Session == nil || !c.live(now) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen.Load() != gen {
+		return
+	}
+	k := string(hash)
+	c.dropLocked(k)
+	if len(c.byHash) >= c.max {
+		for old := range c.byHash { // Go picks a pseudo-random victim
+			c.dropLocked(old)
+			break
+		}
+	}
+	c.byHash[k] = &cachedEntry{entry: *e, expiry: expiry, stored: now}
+	index(c.byTenant, e.Tenant.ID, k)
+	index(c.byUser, e.Member.UserID, k)
+}
+
+func index(m map[uuid.UUID]map[string]struct{}, id uuid.UUID, k string) {
+	s := m[id]
+	if s == nil {
+		s = make(map[string]struct{})
+		m[id] = s
+	}
+	s[k] = struct{}{}
+}
+
+func unindex(m map[uuid.UUID]map[string]struct{}, id uuid.UUID, k string) {
+	if s := m[id]; s != nil {
+		delete(s, k)
+		if len(s) == 0 {
+			delete(m, id)
+		}
+	}
+}
+
+func (c *entryCache) dropLocked(k string) {
+	ce := c.byHash[k]
+	if ce == nil {
+		return
+	}
+	delete(c.byHash, k)
+	unindex(c.byTenant, ce.entry.Tenant.ID, k)
+	unindex(c.byUser, ce.entry.Member.UserID, k)
+}
+
+// change names what a committed transaction may have altered.
+type change struct {
+	all      bool
+	sessions [][]byte
+	tenants  []uuid.UUID
+	users    []uuid.UUID
+}
+
+// drop forgets the entries ch names.
+func (c *entryCache) drop(ch *change) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen.Add(1)
+	if ch.all {
+		clear(c.byHash)
+		clear(c.byTenant)
+		clear(c.byUser)
+		return
+	}
+	for _, h := range ch.sessions {
+		c.dropLocked(string(h))
+	}
+	for _, ids := range []struct {
+		idx map[uuid.UUID]map[string]struct{}
+		ids []uuid.UUID
+	}{{c.byTenant, ch.tenants}, {c.byUser, ch.users}} {
+		for _, id := range ids.ids {
+			for k := range ids.idx[id] {
+				c.dropLocked(k)
+			}
+		}
+	}
+}
+
+// parseChange reads an atrium_entry notification (see migration 00012).
+// Anything it does not understand drops everything: forgetting too much is
+// safe, keeping too much is not.
+func parseChange(payload string) *change {
+	kind, arg, _ := strings.Cut(payload, ":")
+	switch kind {
+	case "s":
+		if h, err := hex.DecodeString(arg); err == nil {
+			return &change{sessions: [][]byte{h}}
+		}
+	case "t", "u":
+		if id, err := uuid.Parse(arg); err == nil {
+			if kind == "t" {
+				return &change{tenants: []uuid.UUID{id}}
+			}
+			return &change{users: []uuid.UUID{id}}
+		}
+	}
+	return &change{all: true}
+}
+
+// heardProbe records that the watcher hears the channel. Coming back after
+// a silence, the cache forgets everything first: notices may have been
+// missed while it was deaf.
+func (c *entryCache) heardProbe(now time.Time) {
+	if h := c.heard.Load(); h != 0 && !c.live(now) {
+		c.lapses.Add(1)
+	}
+	if !c.live(now) {
+		c.drop(&change{all: true})
+	}
+	c.heard.Store(now.UnixNano())
+}
+
+// deaf stops the cache answering and forgets everything: the watcher lost
+// its connection.
+func (c *entryCache) deaf() {
+	if c.heard.Swap(0) != 0 {
+		c.lapses.Add(1)
+	}
+	c.drop(&change{all: true})
+}
+
+// EntryCacheStats describes the entry cache for metrics.
+type EntryCacheStats struct {
+	Enabled      bool // the DB has an entry cache
+	Live         bool // its watcher hears changes, so it answers
+	Entries      int
+	Hits, Misses uint64
+	// Lapses counts the times the cache went off and forgot everything:
+	// its watcher lost the connection or stopped hearing its probes.
+	Lapses uint64
+}
+
+// EntryCacheStats reports on the entry cache.
+func (db *DB) EntryCacheStats() EntryCacheStats {
+	c := db.entries
+	if c == nil {
+		return EntryCacheStats{}
+	}
+	c.mu.RLock()
+	n := len(c.byHash)
+	c.mu.RUnlock()
+	return EntryCacheStats{Enabled: true, Live: c.live(time.Now()), Entries: n, Hits: c.hits.Load(), Misses: c.misses.Load(), Lapses: c.lapses.Load()}
+}

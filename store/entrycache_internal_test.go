@@ -1,0 +1,125 @@
+package store
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/atrium-dev/atrium"
+)
+
+func liveCache(max int) *entryCache {
+	c := newEntryCache(max)
+	c.heardProbe(time.Now())
+	return c
+}
+
+func memberEntry(slug string, tenant, user uuid.UUID) *Entry {
+	return &Entry{Tenant: atrium.Tenant{ID: tenant, Slug: slug}, Session: []byte("{}"),
+		Member: &Member{ID: uuid.New(), UserID: user, Role: "member"}}
+}
+
+func TestEntryCacheKeeps(t *testing.T) {
+	tenant, user := uuid.New(), uuid.New()
+	hour := time.Now().Add(time.Hour)
+
+	t.Run("OnlyMembersWithSessions", func(t *testing.T) {
+		c := liveCache(10)
+		e := memberEntry("acme", tenant, user)
+		e.Member = nil
+		c.put([]byte("h"), e, hour, c.generation())
+		e = memberEntry("acme", tenant, user)
+		e.Session = nil
+		c.put([]byte("h"), e, hour, c.generation())
+		if len(c.byHash) != 0 {
+			t.Fatal("kept an entry without a member or a session")
+		}
+	})
+	t.Run("NotPastTheSessionsExpiry", func(t *testing.T) {
+		c := liveCache(10)
+		c.put([]byte("h"), memberEntry("acme", tenant, user), time.Now().Add(-time.Second), c.generation())
+		if _, ok := c.get("acme", []byte("h")); ok {
+			t.Fatal("answered with an expired session")
+		}
+	})
+	t.Run("NotPastMaxAge", func(t *testing.T) {
+		c := liveCache(10)
+		c.put([]byte("h"), memberEntry("acme", tenant, user), hour, c.generation())
+		c.byHash["h"].stored = time.Now().Add(-2 * c.maxAge)
+		if _, ok := c.get("acme", []byte("h")); ok {
+			t.Fatal("answered with an entry older than maxAge")
+		}
+	})
+	t.Run("NotAfterAnInvalidationDuringTheRead", func(t *testing.T) {
+		c := liveCache(10)
+		gen := c.generation()
+		c.drop(&change{users: []uuid.UUID{uuid.New()}}) // any notice, while the read was out
+		c.put([]byte("h"), memberEntry("acme", tenant, user), hour, gen)
+		if len(c.byHash) != 0 {
+			t.Fatal("kept an answer that may predate a change")
+		}
+	})
+	t.Run("NotWhileDeaf", func(t *testing.T) {
+		c := liveCache(10)
+		c.put([]byte("h"), memberEntry("acme", tenant, user), hour, c.generation())
+		c.deaf()
+		if _, ok := c.get("acme", []byte("h")); ok || len(c.byHash) != 0 {
+			t.Fatal("a deaf cache answered or kept entries")
+		}
+		c.put([]byte("h"), memberEntry("acme", tenant, user), hour, c.generation())
+		if len(c.byHash) != 0 {
+			t.Fatal("a deaf cache took an entry")
+		}
+		c.heardProbe(time.Now().Add(-2 * probeWindow)) // heard long ago
+		if _, ok := c.get("acme", []byte("h")); ok || c.live(time.Now()) {
+			t.Fatal("a cache that has not heard a probe for a while is live")
+		}
+	})
+	t.Run("Bounded", func(t *testing.T) {
+		c := liveCache(3)
+		for i := range 10 {
+			c.put(fmt.Appendf(nil, "h%d", i), memberEntry("acme", tenant, uuid.New()), hour, c.generation())
+		}
+		if len(c.byHash) != 3 || len(c.byUser) != 3 || len(c.byTenant[tenant]) != 3 {
+			t.Fatalf("sizes %d, %d, %d; want 3", len(c.byHash), len(c.byUser), len(c.byTenant[tenant]))
+		}
+	})
+}
+
+func TestEntryCacheDrops(t *testing.T) {
+	t1, t2, u1, u2 := uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	fill := func() *entryCache {
+		c := liveCache(10)
+		hour := time.Now().Add(time.Hour)
+		c.put([]byte("a"), memberEntry("one", t1, u1), hour, c.generation())
+		c.put([]byte("b"), memberEntry("one", t1, u2), hour, c.generation())
+		c.put([]byte("c"), memberEntry("two", t2, u1), hour, c.generation())
+		c.put([]byte("d"), memberEntry("two", t2, u2), hour, c.generation())
+		return c
+	}
+	for _, tc := range []struct {
+		payload string
+		left    string
+	}{
+		{"s:" + fmt.Sprintf("%x", "a"), "bcd"},
+		{"t:" + t1.String(), "cd"},
+		{"u:" + u1.String(), "bd"},
+		{"*", ""},
+		{"t:not-a-uuid", ""}, // not understood: everything goes
+		{"x:whatever", ""},
+	} {
+		c := fill()
+		c.drop(parseChange(tc.payload))
+		var left string
+		for _, k := range []string{"a", "b", "c", "d"} {
+			if _, ok := c.get(map[string]string{"a": "one", "b": "one", "c": "two", "d": "two"}[k], []byte(k)); ok {
+				left += k
+			}
+		}
+		if left != tc.left {
+			t.Errorf("after %q: %q left, want %q", tc.payload, left, tc.left)
+		}
+	}
+}

@@ -1,0 +1,306 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/atrium-dev/atrium"
+	"github.com/atrium-dev/atrium/store"
+)
+
+// enter is Enter that must succeed.
+func enter(t *testing.T, db *store.DB, slug, token string) *store.Entry {
+	t.Helper()
+	e, err := db.Enter(context.Background(), slug, token, nil)
+	if err != nil {
+		t.Fatalf("enter %s: %v", slug, err)
+	}
+	return e
+}
+
+// cached tells whether db's next Enter of token at slug comes from the
+// cache (it enters once and compares the hit count).
+func cached(t *testing.T, db *store.DB, slug, token string) bool {
+	t.Helper()
+	before := db.EntryCacheStats().Hits
+	enter(t, db, slug, token)
+	return db.EntryCacheStats().Hits > before
+}
+
+func syncChanges(t *testing.T, db *store.DB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.SyncChanges(ctx); err != nil {
+		t.Fatalf("sync changes: %v", err)
+	}
+}
+
+// TestEntryCache runs two servers with entry caches over one database and
+// checks that each change that alters an entry reaches the other server's
+// cache (after SyncChanges, as its notice would) and the writer's own cache
+// at once.
+func TestEntryCache(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	one, two := f.db.Server(t), f.db.Server(t)
+
+	var carl *store.User
+	var carlMember *store.Member
+	err := f.db.InSystem(ctx, func(tx *store.SysTx) error {
+		var err error
+		if carl, err = tx.CreateUser(ctx, "c@alpha.test", "Carl", "x"); err != nil {
+			return err
+		}
+		ta, err := tx.EnterTenant(ctx, f.a.ID)
+		if err != nil {
+			return err
+		}
+		carlMember, err = ta.CreateMembership(ctx, carl.ID, "member")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessionFor(t, f, f.ctxA, "tok-ann", f.userA)
+	sessionFor(t, f, f.ctxA, "tok-carl", carl)
+	sessionFor(t, f, f.ctxB, "tok-ann-at-b", f.userA) // no member: never kept
+
+	// warm enters token on both servers and checks the second Enter is a hit.
+	warm := func(t *testing.T, slug, token string) {
+		t.Helper()
+		for _, db := range []*store.DB{one, two} {
+			enter(t, db, slug, token)
+			if !cached(t, db, slug, token) {
+				t.Fatalf("second Enter of %s at %s did not come from the cache", token, slug)
+			}
+		}
+	}
+	// changed makes a change through server one and returns what each
+	// server then sees: one at once (its own write), two after the notice.
+	changed := func(t *testing.T, slug, token string, change func(db *store.DB) error) (mine, theirs *store.Entry) {
+		t.Helper()
+		warm(t, slug, token)
+		if err := change(one); err != nil {
+			t.Fatal(err)
+		}
+		e1, err1 := one.Enter(ctx, slug, token, nil)
+		syncChanges(t, two)
+		e2, err2 := two.Enter(ctx, slug, token, nil)
+		// one hears its own notice too; let it land before the next step.
+		syncChanges(t, one)
+		if atrium.ErrorCode(err1) != atrium.ErrorCode(err2) {
+			t.Fatalf("servers disagree: %v / %v", err1, err2)
+		}
+		return e1, e2
+	}
+
+	t.Run("HitIsACopy", func(t *testing.T) {
+		warm(t, "alpha", "tok-ann")
+		e := enter(t, one, "alpha", "tok-ann")
+		e.Member.Role, e.Tenant.Name = "viewer", "Mallory"
+		if e := enter(t, one, "alpha", "tok-ann"); e.Member.Role != "owner" || e.Tenant.Name != "Alpha" {
+			t.Fatalf("a caller's change reached the cache: %+v %+v", e.Tenant, e.Member)
+		}
+	})
+	t.Run("NonMemberNotKept", func(t *testing.T) {
+		enter(t, one, "bravo", "tok-ann-at-b")
+		if cached(t, one, "bravo", "tok-ann-at-b") {
+			t.Fatal("a session without a membership was kept")
+		}
+	})
+	t.Run("SlugMustMatch", func(t *testing.T) {
+		warm(t, "alpha", "tok-ann")
+		if e := enter(t, one, "bravo", "tok-ann"); e.Session != nil || e.Member != nil {
+			t.Fatalf("Alpha's token at Bravo: %+v", e)
+		}
+	})
+	t.Run("LoadReadsUnderTheTenant", func(t *testing.T) {
+		warm(t, "alpha", "tok-ann")
+		var n int
+		e, err := one.Enter(ctx, "alpha", "tok-ann", func(b *store.Batch) { b.CountMembers(&n) })
+		if err != nil || e.Member == nil || n != 2 {
+			t.Fatalf("cached entry with page reads: %+v, members %d, %v", e, n, err)
+		}
+	})
+	t.Run("RoleChange", func(t *testing.T) {
+		e1, e2 := changed(t, "alpha", "tok-carl", func(db *store.DB) error {
+			return db.InTenant(f.ctxA, func(tx *store.Tx) error { return tx.UpdateMemberRole(ctx, carlMember.ID, "admin") })
+		})
+		if e1.Member.Role != "admin" || e2.Member.Role != "admin" {
+			t.Fatalf("roles after the change: %q, %q", e1.Member.Role, e2.Member.Role)
+		}
+	})
+	t.Run("UserName", func(t *testing.T) {
+		e1, e2 := changed(t, "alpha", "tok-carl", func(db *store.DB) error {
+			return db.InSystem(ctx, func(tx *store.SysTx) error { return tx.UpdateUserName(ctx, carl.ID, "Carlos") })
+		})
+		if e1.Member.Name != "Carlos" || e2.Member.Name != "Carlos" {
+			t.Fatalf("names after the change: %q, %q", e1.Member.Name, e2.Member.Name)
+		}
+	})
+	t.Run("RequireMFA", func(t *testing.T) {
+		e1, e2 := changed(t, "alpha", "tok-carl", func(db *store.DB) error {
+			return db.InTenant(f.ctxA, func(tx *store.Tx) error { _, err := tx.UpdateRequireMFA(ctx, true); return err })
+		})
+		if !e1.RequireMFA || !e2.RequireMFA {
+			t.Fatal("the organization's MFA requirement did not reach the cache")
+		}
+	})
+	t.Run("RenameTenant", func(t *testing.T) {
+		e1, e2 := changed(t, "alpha", "tok-carl", func(db *store.DB) error {
+			return db.InTenant(f.ctxA, func(tx *store.Tx) error { return tx.RenameTenant(ctx, "Alpha Two") })
+		})
+		if e1.Tenant.Name != "Alpha Two" || e2.Tenant.Name != "Alpha Two" {
+			t.Fatalf("names after the rename: %q, %q", e1.Tenant.Name, e2.Tenant.Name)
+		}
+	})
+	t.Run("SessionRewritten", func(t *testing.T) {
+		warm(t, "alpha", "tok-ann")
+		_, e2 := changed(t, "alpha", "tok-carl", func(db *store.DB) error {
+			return db.TenantSessions().CommitCtx(f.ctxA, "tok-carl", encodeSession(t, carl), time.Now().Add(2*time.Hour))
+		})
+		if e2.Session == nil || e2.Member == nil {
+			t.Fatalf("a rewritten session: %+v", e2)
+		}
+		for _, db := range []*store.DB{one, two} {
+			if !cached(t, db, "alpha", "tok-ann") {
+				t.Fatalf("rewriting one session dropped another: %+v", db.EntryCacheStats())
+			}
+		}
+	})
+	t.Run("MemberRemoved", func(t *testing.T) {
+		e1, e2 := changed(t, "alpha", "tok-carl", func(db *store.DB) error {
+			return db.InTenant(f.ctxA, func(tx *store.Tx) error { return tx.DeleteMember(ctx, carlMember.ID) })
+		})
+		if e1.Member != nil || e2.Member != nil {
+			t.Fatalf("a removed member still enters: %+v, %+v", e1.Member, e2.Member)
+		}
+	})
+	t.Run("SessionRevoked", func(t *testing.T) {
+		e1, e2 := changed(t, "alpha", "tok-ann", func(db *store.DB) error {
+			return db.TenantSessions().DeleteCtx(f.ctxA, "tok-ann")
+		})
+		if e1.Session != nil || e2.Session != nil || e1.Member != nil || e2.Member != nil {
+			t.Fatal("a revoked session still enters")
+		}
+	})
+	t.Run("TenantDeleted", func(t *testing.T) {
+		sessionFor(t, f, f.ctxA, "tok-ann-2", f.userA)
+		warm(t, "alpha", "tok-ann-2")
+		if err := one.InTenant(f.ctxA, func(tx *store.Tx) error { return tx.DeleteTenant(ctx) }); err != nil {
+			t.Fatal(err)
+		}
+		syncChanges(t, two)
+		for _, db := range []*store.DB{one, two} {
+			if _, err := db.Enter(ctx, "alpha", "tok-ann-2", nil); atrium.ErrorCode(err) != atrium.ENOTFOUND {
+				t.Fatalf("a deleted organization: %v, want not found", err)
+			}
+		}
+	})
+}
+
+// TestEntryCacheChangesByOthers covers changes that no server's transaction
+// names: made directly in the database, they reach the caches only through
+// the triggers' notices.
+func TestEntryCacheChangesByOthers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	db := f.db.Server(t)
+	sessionFor(t, f, f.ctxA, "tok-ann", f.userA)
+	owner := f.db.OwnerConn(t)
+	defer owner.Close(ctx)
+	// The owner is held to the policies too (FORCE ROW LEVEL SECURITY).
+	if _, err := owner.Exec(ctx, `SELECT set_config('app.tenant_id', $1, false)`, f.a.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name, sql string
+		check     func(*store.Entry) bool
+	}{
+		{"MFA", `UPDATE users SET mfa_enabled_at = now(), totp_secret = 'JBSWY3DPEHPK3PXP' WHERE email = 'a@alpha.test'`,
+			func(e *store.Entry) bool { return e.MFAEnabled }},
+		{"Role", `UPDATE memberships SET role = 'viewer' WHERE user_id = (SELECT id FROM users WHERE email = 'a@alpha.test')`,
+			func(e *store.Entry) bool { return e.Member.Role == "viewer" }},
+		{"Session", `UPDATE sessions SET data = data`,
+			func(e *store.Entry) bool { return e.Member != nil }},
+		{"Purge", `DELETE FROM sessions`,
+			func(e *store.Entry) bool { return e.Session == nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			enter(t, db, "alpha", "tok-ann")
+			if !cached(t, db, "alpha", "tok-ann") {
+				t.Fatal("not cached")
+			}
+			if _, err := owner.Exec(ctx, tc.sql); err != nil {
+				t.Fatal(err)
+			}
+			syncChanges(t, db)
+			if db.EntryCacheStats().Entries != 0 {
+				t.Fatal("the entry stayed in the cache")
+			}
+			if e := enter(t, db, "alpha", "tok-ann"); !tc.check(e) {
+				t.Fatalf("entry after the change: %+v", e)
+			}
+		})
+	}
+}
+
+// TestEntryCacheFailsClosed cuts the watcher's connection: the cache must
+// forget everything and stop answering until the watcher hears again.
+func TestEntryCacheFailsClosed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	db := f.db.Server(t)
+	sessionFor(t, f, f.ctxA, "tok-ann", f.userA)
+	enter(t, db, "alpha", "tok-ann")
+	if !cached(t, db, "alpha", "tok-ann") {
+		t.Fatal("not cached")
+	}
+	err := db.InSystem(ctx, func(*store.SysTx) error { return nil })
+	if err != nil || db.EntryCacheStats().Entries != 1 {
+		t.Fatalf("entries after a system transaction that changed nothing: %d, %v", db.EntryCacheStats().Entries, err)
+	}
+	var n int
+	// The app role may end its own role's backends.
+	appConn, err := pgx.Connect(ctx, f.db.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer appConn.Close(ctx)
+	if err := appConn.QueryRow(ctx, `
+		SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name = 'atrium watcher'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("terminated %d watchers: %v", n, err)
+	}
+	waitFor(t, "the cache to go off", func() bool { return !db.EntryCacheStats().Live })
+	if s := db.EntryCacheStats(); s.Entries != 0 {
+		t.Fatalf("a deaf cache kept %d entries", s.Entries)
+	}
+	if cached(t, db, "alpha", "tok-ann") {
+		t.Fatal("a deaf cache answered")
+	}
+	waitFor(t, "the watcher to reconnect", func() bool { return db.EntryCacheStats().Live })
+	enter(t, db, "alpha", "tok-ann")
+	if !cached(t, db, "alpha", "tok-ann") {
+		t.Fatal("the cache did not come back")
+	}
+}
+
+// waitFor polls cond for up to 20 seconds; what it waits for happens in
+// the background (a connection noticed lost, a reconnect).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+	}
+}
