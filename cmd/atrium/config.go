@@ -21,6 +21,8 @@ type config struct {
 	MetricsAddr    string // METRICS_ADDR
 	DatabaseURL    string // DATABASE_URL
 	MigrationURL   string // MIGRATION_DATABASE_URL
+	ListenURL      string // DATABASE_LISTEN_URL: a direct connection for LISTEN (default DATABASE_URL)
+	EntryCache     int    // ENTRY_CACHE: signed-in members' entries kept in memory; 0 turns the cache off
 	DataDir        string // DATA_DIR (dev only)
 	LogFormat      string // LOG_FORMAT: text or json
 	LogLevel       slog.Level
@@ -41,6 +43,7 @@ func loadConfig(dev bool) (config, error) {
 		MetricsAddr:  os.Getenv("METRICS_ADDR"),
 		DatabaseURL:  os.Getenv("DATABASE_URL"),
 		MigrationURL: os.Getenv("MIGRATION_DATABASE_URL"),
+		ListenURL:    os.Getenv("DATABASE_LISTEN_URL"),
 		DataDir:      env("DATA_DIR", ".data"),
 		LogFormat:    env("LOG_FORMAT", map[bool]string{true: "text", false: "json"}[dev]),
 		SMTPURL:      os.Getenv("SMTP_URL"),
@@ -77,6 +80,11 @@ func loadConfig(dev bool) (config, error) {
 		errs = append(errs, "DB_MAX_CONNS: use a positive number")
 	} else {
 		c.MaxConns = int32(n)
+	}
+	if n, err := strconv.Atoi(env("ENTRY_CACHE", "50000")); err != nil || n < 0 {
+		errs = append(errs, "ENTRY_CACHE: use a number of entries, or 0 to turn the cache off")
+	} else {
+		c.EntryCache = n
 	}
 	for _, s := range strings.FieldsFunc(os.Getenv("TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
 		_, n, err := net.ParseCIDR(s)

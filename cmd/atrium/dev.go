@@ -26,7 +26,7 @@ func runDev(ctx context.Context, args []string) error {
 	if err := migrateUp(ctx, ownerURL, log); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, appURL, store.Options{MaxConns: cfg.MaxConns})
+	db, err := store.Open(ctx, appURL, store.Options{MaxConns: cfg.MaxConns, EntryCache: cfg.EntryCache})
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,11 @@ func runDev(ctx context.Context, args []string) error {
 	if seeded {
 		log.Info("demo data created")
 	}
-	return serve(ctx, cfg, log, db, func(addr string) {
+	listenURL := cfg.ListenURL
+	if listenURL == "" {
+		listenURL = appURL
+	}
+	return serve(ctx, cfg, log, db, listenURL, func(addr string) {
 		fmt.Print(banner(addr))
 	})
 }

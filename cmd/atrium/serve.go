@@ -31,24 +31,30 @@ func runServe(ctx context.Context, args []string) error {
 		return errors.New("DATABASE_URL is not set: point it at the app role (see README), or use `make run` for a local demo")
 	}
 	log := newLogger(cfg)
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: cfg.MaxConns})
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: cfg.MaxConns, EntryCache: cfg.EntryCache})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return serve(ctx, cfg, log, db, nil)
+	listenURL := cfg.ListenURL
+	if listenURL == "" {
+		listenURL = cfg.DatabaseURL
+	}
+	return serve(ctx, cfg, log, db, listenURL, nil)
 }
 
 // serve runs the web server until ctx is cancelled, then drains in-flight
-// requests for up to cfg.ShutdownPeriod. ready, if set, is called once the
-// listener is open.
-func serve(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, ready func(addr string)) error {
+// requests for up to cfg.ShutdownPeriod. listenURL is a direct connection to
+// the database for the entry cache's watcher. ready, if set, is called once
+// the listener is open.
+func serve(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, listenURL string, ready func(addr string)) error {
 	tuneGC()
 	if err := db.CheckIsolation(ctx); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerEntryCache(reg, db)
 	var mailer email.Sender = email.NewOutbox(db)
 	if cfg.SMTPURL != "" {
 		s, err := email.NewSMTP(cfg.SMTPURL, cfg.SMTPFrom)
@@ -90,6 +96,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, read
 		go func() { errc <- msrv.ListenAndServe() }()
 		log.Info("metrics listening", "addr", cfg.MetricsAddr)
 	}
+	go func() {
+		if err := db.WatchChanges(ctx, listenURL, log.Warn); err != nil {
+			log.Error("entry cache watcher stopped; the cache stays off", "err", err)
+		}
+	}()
 	go purgeSessions(ctx, log, db)
 	go purgeDeletedTenants(ctx, log, db, cfg.OrgRetention)
 	log.Info("listening", "addr", ln.Addr().String())
@@ -112,6 +123,32 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, read
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// registerEntryCache exports the entry cache's figures (see store.entryCache).
+func registerEntryCache(reg prometheus.Registerer, db *store.DB) {
+	stat := func(f func(store.EntryCacheStats) float64) func() float64 {
+		return func() float64 { return f(db.EntryCacheStats()) }
+	}
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "atrium_entry_cache_hits_total",
+			Help: "Page views whose session and membership came from the entry cache."},
+			stat(func(s store.EntryCacheStats) float64 { return float64(s.Hits) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "atrium_entry_cache_misses_total",
+			Help: "Page views with a session that the entry cache could not answer while live."},
+			stat(func(s store.EntryCacheStats) float64 { return float64(s.Misses) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "atrium_entry_cache_entries",
+			Help: "Entries the entry cache holds."},
+			stat(func(s store.EntryCacheStats) float64 { return float64(s.Entries) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "atrium_entry_cache_live",
+			Help: "1 while the entry cache's watcher hears database changes and the cache answers."},
+			stat(func(s store.EntryCacheStats) float64 {
+				if s.Live {
+					return 1
+				}
+				return 0
+			})),
+	)
 }
 
 // purgeSessions deletes expired sessions every ten minutes.

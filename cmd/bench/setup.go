@@ -99,7 +99,7 @@ func (h *harness) startCluster(ctx context.Context) error {
 // the caller's shell) is dropped, so that only the harness decides what is
 // measured. The Go runtime's knobs pass, to try e.g. GOMEMLIMIT=200MiB.
 var passedEnv = []string{"PATH", "HOME", "USER", "TMPDIR", "TZ", "LANG", "LC_ALL",
-	"GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GODEBUG"}
+	"GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GODEBUG", "ENTRY_CACHE"}
 
 // atriumEnv returns the environment of an `atrium` command: passedEnv, the
 // database URLs and extra.
@@ -197,14 +197,16 @@ func (h *harness) hotTenantIDs(ctx context.Context, n int) ([]uuid.UUID, error) 
 }
 
 // startServer starts `atrium serve` on a free port with databaseURL, and
-// waits until it is ready.
+// waits until it is ready. The entry cache's watcher always connects
+// directly (h.appURL): LISTEN does not pass through PgBouncer.
 func (h *harness) startServer(ctx context.Context, databaseURL, logName string) error {
 	port, err := freePort()
 	if err != nil {
 		return err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	env := h.atriumEnv(databaseURL, "ADDR="+addr, "DB_MAX_CONNS="+strconv.Itoa(pool), "LOG_LEVEL="+h.cfg.ServerLog, "DEV=true")
+	env := h.atriumEnv(databaseURL, "ADDR="+addr, "DB_MAX_CONNS="+strconv.Itoa(pool), "LOG_LEVEL="+h.cfg.ServerLog, "DEV=true",
+		"DATABASE_LISTEN_URL="+h.appURL)
 	h.pprofURL = ""
 	if h.cfg.Profile {
 		mport, err := freePort()
