@@ -52,6 +52,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		name = "atrium"
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = name
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		registerUUID(c.TypeMap())
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: open pool: %w", err)

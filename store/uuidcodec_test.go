@@ -1,0 +1,44 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/atrium-dev/atrium/store"
+)
+
+// TestUUIDCodec scans ids in every shape the store reads them, in both of
+// pgx's result formats: binary (the codec's own path) and text (the simple
+// protocol, as some poolers force).
+func TestUUIDCodec(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	want := uuid.MustParse("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeSimpleProtocol} {
+		err := f.db.InSystem(ctx, func(tx *store.SysTx) error {
+			var id uuid.UUID
+			var some, none *uuid.UUID
+			var ids []uuid.UUID
+			err := tx.Raw().QueryRow(ctx, `SELECT $1::uuid, $1::uuid, NULL::uuid, ARRAY[$1::uuid, $1::uuid]`,
+				mode, want.String()).Scan(&id, &some, &none, &ids)
+			if err != nil {
+				return err
+			}
+			if id != want || some == nil || *some != want || none != nil || len(ids) != 2 || ids[1] != want {
+				t.Errorf("mode %v: %v %v %v %v", mode, id, some, none, ids)
+			}
+			// (In text, google/uuid's own Scan takes a NULL as the zero UUID.)
+			if err := tx.Raw().QueryRow(ctx, `SELECT NULL::uuid`, mode).Scan(&id); mode != pgx.QueryExecModeSimpleProtocol && err == nil {
+				t.Errorf("mode %v: NULL scanned into a uuid.UUID without an error", mode)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("mode %v: %v", mode, err)
+		}
+	}
+}
