@@ -36,7 +36,7 @@ func (m *Member) DisplayRole() string {
 // query starts with it so that they all scan alike (scanMember).
 const memberSelect = `
 	SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at,
-	       m.custom_role_id, coalesce(r.name, ''), coalesce(r.permissions, '{}')
+	       m.custom_role_id, coalesce(r.name, ''), r.permissions
 	FROM memberships m JOIN users u ON u.id = m.user_id
 	LEFT JOIN roles r ON r.id = m.custom_role_id`
 
