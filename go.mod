@@ -21,6 +21,8 @@ require (
 
 require github.com/jackc/pgxlisten v0.0.0-20250802141604-12b92425684c
 
+require github.com/goccy/go-json v0.10.5
+
 require (
 	github.com/a-h/parse v0.0.0-20250122154542-74294addb73e // indirect
 	github.com/andybalholm/brotli v1.3.0 // indirect

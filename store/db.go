@@ -53,7 +53,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = name
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
-		registerUUID(c.TypeMap())
+		registerTypes(c.TypeMap())
 		return nil
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

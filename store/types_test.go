@@ -42,3 +42,30 @@ func TestUUIDCodec(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONB reads audit details (the one jsonb column), with escapes and
+// text beyond ASCII, through the registered decoder.
+func TestJSONB(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	want := map[string]string{"quote": `say "hi" \ there`, "line": "a\nb\tc", "émoji": "☃ é \u2028", "empty": ""}
+	err := f.db.InSystem(ctx, func(tx *store.SysTx) error {
+		var got, none map[string]string
+		if err := tx.Raw().QueryRow(ctx, `SELECT $1::jsonb, NULL::jsonb`, want).Scan(&got, &none); err != nil {
+			return err
+		}
+		if len(got) != len(want) || none != nil {
+			t.Errorf("got %q and %q, want %q and nil", got, none, want)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s = %q, want %q", k, got[k], v)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
