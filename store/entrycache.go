@@ -56,7 +56,7 @@ type cachedEntry struct {
 // probeEvery is how often the watcher checks that its connection hears the
 // channel; the cache answers only within probeWindow of the last probe heard.
 const (
-	probeEvery  = 2 * time.Second
+	probeEvery  = time.Second
 	probeWindow = 3 * probeEvery
 )
 

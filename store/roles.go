@@ -33,6 +33,21 @@ func (b *Batch) FindRoles(dst *[]Role) {
 	})
 }
 
+// FindRoleChoices queues the tenant's custom roles, by name, into dst with
+// only their ids and names: what a role select needs, without counting
+// each role's members.
+func (b *Batch) FindRoleChoices(dst *[]Role) {
+	b.b.Queue(`SELECT id, name FROM roles ORDER BY lower(name)`).Query(func(rows pgx.Rows) error {
+		list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Role, error) {
+			var r Role
+			err := row.Scan(&r.ID, &r.Name)
+			return r, err
+		})
+		*dst = list
+		return err
+	})
+}
+
 // FindRoleByID returns a custom role of the current tenant; another
 // tenant's role is ENOTFOUND.
 func (tx *Tx) FindRoleByID(ctx context.Context, id uuid.UUID) (*Role, error) {

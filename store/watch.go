@@ -53,9 +53,15 @@ func (db *DB) WatchChanges(ctx context.Context, url string, logf func(msg string
 	go func() {
 		t := time.NewTicker(probeEvery)
 		defer t.Stop()
+		var deaf int // probes in a row sent while the cache was off
 		for {
 			if err := db.sendProbe(ctx, NewToken()); err != nil && ctx.Err() == nil {
 				logf("entry cache: probe failed", "err", err)
+			}
+			if c.live(time.Now()) {
+				deaf = 0
+			} else if deaf++; deaf == 10 {
+				logf("entry cache off: the watcher does not hear its probes; is DATABASE_LISTEN_URL a direct connection to PostgreSQL (not PgBouncer)?")
 			}
 			select {
 			case <-ctx.Done():

@@ -67,7 +67,7 @@ func listParams(c echo.Context) (q string, page web.Paging) {
 func queueList(b *store.Batch, q string, page web.Paging, l *memberviews.List) {
 	b.FindMembersPage(store.MemberFilter{Query: q, Limit: page.Size, Offset: page.Offset()}, &l.Members, &l.Total)
 	b.FindOpenInvites(&l.Invites)
-	b.FindRoles(&l.CustomRoles)
+	b.FindRoleChoices(&l.CustomRoles)
 }
 
 // Load queues the members page's reads into the request's first round trip
