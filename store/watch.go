@@ -53,11 +53,14 @@ func (db *DB) WatchChanges(ctx context.Context, url string, logf func(msg string
 	go func() {
 		t := time.NewTicker(probeEvery)
 		defer t.Stop()
-		var deaf int // probes in a row sent while the cache was off
+		var deaf int     // probes in a row sent while the cache was off
+		var failing bool // the last probe could not be sent (logged once)
 		for {
-			if err := db.sendProbe(ctx, NewToken()); err != nil && ctx.Err() == nil {
-				logf("entry cache: probe failed", "err", err)
+			err := db.sendProbe(ctx, NewToken())
+			if err != nil && !failing && ctx.Err() == nil {
+				logf("entry cache: cannot send probes", "err", err)
 			}
+			failing = err != nil
 			if c.live(time.Now()) {
 				deaf = 0
 			} else if deaf++; deaf == 10 {
