@@ -736,6 +736,24 @@ func TestConsole(t *testing.T) {
 		}
 	})
 
+	// The operator check and the page's reads travel in one round trip: an
+	// operator removed since signing in gets the login page, not the list.
+	t.Run("ErrOperatorRemoved", func(t *testing.T) {
+		t.Parallel()
+		s := setup(t)
+		c := s.Client(t)
+		wantRedirect(t, c.Post("/console/login", credentials("ops@example.com", pw)), "/console/")
+		sqlAsOwner(t, s, `DELETE FROM operators WHERE email = 'ops@example.com'`)
+		res := c.Get("/console/")
+		wantRedirect(t, res, "/console/login")
+		if res.Doc.Find("[data-testid=tenants]").Length() != 0 {
+			t.Error("the organization list was shown")
+		}
+		if setCookie(res, "atrium_console") == nil {
+			t.Error("the removed operator's session was not ended")
+		}
+	})
+
 	t.Run("Logout", func(t *testing.T) {
 		t.Parallel()
 		s := setup(t)

@@ -113,7 +113,10 @@ func (a *App) routes(e *echo.Echo) {
 	con := e.Group("/console", mw.Sessions(a.opSM, "/console"))
 	con.GET("/login", a.console.ShowLogin)
 	con.POST("/login", a.console.Login)
-	op := con.Group("", mw.RequireOperator(a.db))
+	op := con.Group("", mw.RequireOperator(a.db, map[string]mw.Loader{
+		"GET /console":  a.console.LoadTenants,
+		"GET /console/": a.console.LoadTenants,
+	}))
 	op.GET("", a.console.ShowTenants)
 	op.GET("/", a.console.ShowTenants)
 	op.POST("/logout", a.console.Logout)

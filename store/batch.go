@@ -33,6 +33,16 @@ func (db *DB) ReadTenant(ctx context.Context, fn func(*Batch)) error {
 	return translate(db.pool.SendBatch(ctx, &b.b).Close(), "read tenant")
 }
 
+// ReadSystemBatch runs the system-wide reads fn queues in one round trip,
+// with no tenant set: tenant tables show no rows in it. It is ReadSystem's
+// batched form, for a console page whose operator check and page reads
+// travel together.
+func (db *DB) ReadSystemBatch(ctx context.Context, fn func(*Batch)) error {
+	var b Batch
+	fn(&b)
+	return translate(db.pool.SendBatch(ctx, &b.b).Close(), "read system")
+}
+
 // CountMembers queues a count of the tenant's members into dst.
 func (b *Batch) CountMembers(dst *int) {
 	b.b.Queue(countMembersSQL).QueryRow(func(row pgx.Row) error { return row.Scan(dst) })

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // Operator is a member of the company's staff who uses the console.
@@ -41,14 +42,15 @@ func (s *SysTx) FindOperatorByEmail(ctx context.Context, email string) (*Operato
 	return &o, nil
 }
 
-// FindOperatorByID returns the operator with that id.
-func (s *SysTx) FindOperatorByID(ctx context.Context, id uuid.UUID) (*Operator, error) {
-	var o Operator
-	err := s.tx.QueryRow(ctx, `
-		SELECT id, email, name, password_hash, created_at FROM operators WHERE id = $1`, id,
-	).Scan(&o.ID, &o.Email, &o.Name, &o.PasswordHash, &o.CreatedAt)
-	if err != nil {
-		return nil, translate(err, "find operator by id")
-	}
-	return &o, nil
+// FindOperatorByID queues the operator with that id into dst, for a system
+// batch (ReadSystemBatch); an unknown id fails the batch with ENOTFOUND.
+func (b *Batch) FindOperatorByID(id uuid.UUID, dst **Operator) {
+	b.b.Queue(`SELECT id, email, name, password_hash, created_at FROM operators WHERE id = $1`, id).QueryRow(func(row pgx.Row) error {
+		var o Operator
+		if err := row.Scan(&o.ID, &o.Email, &o.Name, &o.PasswordHash, &o.CreatedAt); err != nil {
+			return err
+		}
+		*dst = &o
+		return nil
+	})
 }

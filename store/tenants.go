@@ -51,12 +51,13 @@ type TenantFilter struct {
 	Offset int
 }
 
-// FindTenants lists live tenants for the operator console, newest first,
-// with how many match, in one round trip. Counting 100,000 rows on every
+// FindTenants queues a page of live tenants for the operator console,
+// newest first, into list, and how many match into total, for a system
+// batch (ReadSystemBatch). Counting 100,000 rows on every
 // page view would cost more than the page, so without a search the total is
 // the planner's estimate once the registry is large (approx is then true);
 // a search is counted exactly, through the trigram indexes.
-func (s *SysTx) FindTenants(ctx context.Context, f TenantFilter) (list []Tenant, total int, approx bool, err error) {
+func (b *Batch) FindTenants(f TenantFilter, list *[]Tenant, total *int, approx *bool) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
@@ -66,37 +67,33 @@ func (s *SysTx) FindTenants(ctx context.Context, f TenantFilter) (list []Tenant,
 		where += ` AND (name ILIKE $1 OR slug ILIKE $1)`
 		args = append(args, "%"+escapeLike(f.Query)+"%")
 	}
-	var b pgx.Batch
 	if f.Query == "" {
 		// The subquery runs only when the estimate is small.
-		b.Queue(`
+		b.b.Queue(`
 			SELECT CASE WHEN c.reltuples >= 10000 THEN c.reltuples::bigint
 			            ELSE (SELECT count(*) FROM tenants WHERE deleted_at IS NULL) END,
 			       c.reltuples >= 10000
 			FROM pg_class c WHERE c.oid = 'tenants'::regclass`).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&total, &approx)
+			return row.Scan(total, approx)
 		})
 	} else {
-		b.Queue(`SELECT count(*) FROM tenants WHERE `+where, args...).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&total)
+		b.b.Queue(`SELECT count(*) FROM tenants WHERE `+where, args...).QueryRow(func(row pgx.Row) error {
+			return row.Scan(total)
 		})
 	}
 	n := len(args)
-	b.Queue(fmt.Sprintf(`
+	b.b.Queue(fmt.Sprintf(`
 		SELECT id, slug, name, member_count, created_at FROM tenants WHERE %s
 		ORDER BY created_at DESC, id LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, f.Limit, f.Offset)...,
 	).Query(func(rows pgx.Rows) error {
-		list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
+		var err error
+		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
 			var t Tenant
 			err := r.Scan(&t.ID, &t.Slug, &t.Name, &t.MemberCount, &t.CreatedAt)
 			return t, err
 		})
 		return err
 	})
-	if err := s.tx.SendBatch(ctx, &b).Close(); err != nil {
-		return nil, 0, false, translate(err, "find tenants")
-	}
-	return list, total, approx, nil
 }
 
 // CountTenants returns the number of live tenants; the demo seeder uses it to

@@ -105,20 +105,33 @@ func (h *Handler) Logout(c echo.Context) error {
 
 const tenantsPageSize = 50
 
+// LoadTenants queues the organization list's reads into the operator
+// check's round trip (the route's mw.Loader).
+func (h *Handler) LoadTenants(c echo.Context, b *store.Batch) {
+	l := &consoleviews.TenantList{}
+	queueTenants(c, b, l)
+	web.Preload(c, l)
+}
+
+// queueTenants queues the page of organizations the request asks for.
+func queueTenants(c echo.Context, b *store.Batch, l *consoleviews.TenantList) {
+	q, page := web.Search(c), web.PagingOf(c, tenantsPageSize)
+	l.Query = q
+	b.FindTenants(store.TenantFilter{Query: q, Limit: page.Size, Offset: page.Offset()}, &l.Tenants, &l.Total, &l.Approx)
+}
+
 // ShowTenants handles "GET /console/": the organizations, newest first,
 // with search and pagination.
 func (h *Handler) ShowTenants(c echo.Context) error {
-	ctx := c.Request().Context()
-	q, page := web.Search(c), web.PagingOf(c, tenantsPageSize)
-	l := consoleviews.TenantList{Query: q}
-	err := h.db.ReadSystem(ctx, func(tx *store.SysTx) error {
-		var err error
-		l.Tenants, l.Total, l.Approx, err = tx.FindTenants(ctx, store.TenantFilter{Query: q, Limit: page.Size, Offset: page.Offset()})
-		return err
-	})
-	if err != nil {
-		return err
+	l, ok := web.Preloaded[*consoleviews.TenantList](c)
+	if !ok {
+		l = &consoleviews.TenantList{}
+		err := h.db.ReadSystemBatch(c.Request().Context(), func(b *store.Batch) { queueTenants(c, b, l) })
+		if err != nil {
+			return err
+		}
 	}
+	q, page := web.Search(c), web.PagingOf(c, tenantsPageSize)
 	l.PrevURL, l.NextURL, l.Summary = page.Links("/console/", url.Values{"q": {q}}, l.Total, len(l.Tenants), l.Approx)
-	return web.Render(c, http.StatusOK, consoleviews.Tenants(web.NewPage(c, "Organizations"), l))
+	return web.Render(c, http.StatusOK, consoleviews.Tenants(web.NewPage(c, "Organizations"), *l))
 }

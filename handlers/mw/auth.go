@@ -15,8 +15,10 @@ import (
 const OperatorSessionKey = "operator_id"
 
 // RequireOperator lets through only a signed-in operator, redirecting others
-// to the console login.
-func RequireOperator(db *store.DB) echo.MiddlewareFunc {
+// to the console login. A route may have a Loader (keyed by "METHOD
+// /route/pattern" in loaders): its reads then travel in the same round trip
+// as the operator check, and are dropped if the check fails.
+func RequireOperator(db *store.DB, loaders map[string]Loader) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()
@@ -28,18 +30,22 @@ func RequireOperator(db *store.DB) echo.MiddlewareFunc {
 			if err != nil {
 				return c.Redirect(http.StatusSeeOther, "/console/login")
 			}
+			load := loaders[c.Request().Method+" "+c.Path()]
 			var o *store.Operator
-			err = db.ReadSystem(ctx, func(tx *store.SysTx) error {
-				o, err = tx.FindOperatorByID(ctx, id)
-				return err
+			err = db.ReadSystemBatch(ctx, func(b *store.Batch) {
+				b.FindOperatorByID(id, &o)
+				if load != nil {
+					load(c, b)
+				}
 			})
-			if atrium.ErrorCode(err) == atrium.ENOTFOUND {
+			if atrium.ErrorCode(err) == atrium.ENOTFOUND && o == nil {
 				_ = sm.Destroy(ctx)
 				return c.Redirect(http.StatusSeeOther, "/console/login")
 			}
 			if err != nil {
 				return err
 			}
+			ctx = c.Request().Context() // after the loader's Preload
 			ctx = atrium.WithOperator(ctx, &atrium.Operator{ID: o.ID, Email: o.Email, Name: o.Name})
 			c.SetRequest(c.Request().WithContext(ctx))
 			return next(c)
