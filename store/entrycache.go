@@ -131,7 +131,10 @@ func (c *entryCache) put(hash []byte, e *Entry, expiry time.Time, gen uint64) {
 			break
 		}
 	}
-	c.byHash[k] = &cachedEntry{entry: *e, expiry: expiry, stored: now}
+	kept := *e
+	m := *e.Member // the caller keeps e; the cache keeps its own member
+	kept.Member = &m
+	c.byHash[k] = &cachedEntry{entry: kept, expiry: expiry, stored: now}
 	index(c.byTenant, e.Tenant.ID, k)
 	index(c.byUser, e.Member.UserID, k)
 }

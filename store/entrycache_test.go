@@ -100,6 +100,12 @@ func TestEntryCache(t *testing.T) {
 	}
 
 	t.Run("HitIsACopy", func(t *testing.T) {
+		sessionFor(t, f, f.ctxA, "tok-ann-copy", f.userA)
+		kept := enter(t, one, "alpha", "tok-ann-copy") // the miss that fills the cache
+		kept.Member.Role = "viewer"
+		if e := enter(t, one, "alpha", "tok-ann-copy"); e.Member.Role != "owner" {
+			t.Fatalf("a change to the entry that filled the cache reached it: %+v", e.Member)
+		}
 		warm(t, "alpha", "tok-ann")
 		e := enter(t, one, "alpha", "tok-ann")
 		e.Member.Role, e.Tenant.Name = "viewer", "Mallory"
