@@ -133,6 +133,22 @@ func TestEntryCache(t *testing.T) {
 			t.Fatalf("cached entry with page reads: %+v, members %d, %v", e, n, err)
 		}
 	})
+	t.Run("FailedReadFails", func(t *testing.T) {
+		// On a hit the member is known, so a page read that fails is an
+		// error, never a page with its rows silently missing.
+		warm(t, "alpha", "tok-ann")
+		var n int
+		_, err := one.Enter(ctx, "alpha", "tok-ann", func(b *store.Batch) {
+			b.Raw(`SELECT 1/0`)
+			b.CountMembers(&n)
+		})
+		if err == nil {
+			t.Fatal("a failed page read on a cache hit returned no error")
+		}
+		if !cached(t, one, "alpha", "tok-ann") {
+			t.Fatal("a failed page read dropped the entry")
+		}
+	})
 	t.Run("RoleChange", func(t *testing.T) {
 		e1, e2 := changed(t, "alpha", "tok-carl", func(db *store.DB) error {
 			return db.InTenant(f.ctxA, func(tx *store.Tx) error { return tx.UpdateMemberRole(ctx, carlMember.ID, "admin") })

@@ -8,3 +8,7 @@ func (tx *Tx) Raw() pgx.Tx { return tx.tx }
 
 // Raw exposes the system transaction to tests.
 func (s *SysTx) Raw() pgx.Tx { return s.tx.(pgx.Tx) }
+
+// Raw queues a statement the application never sends, for tests of how a
+// batch fails.
+func (b *Batch) Raw(sql string, args ...any) { b.b.Queue(sql, args...) }
