@@ -1079,5 +1079,5 @@ func removeMember(t *testing.T, s *apptest.Server, slug, email string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	syncChanges(t, s) // as another server's change would
+	s.SyncChanges(t) // as another server's change would
 }

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -47,18 +46,7 @@ func sqlAsTenant(t *testing.T, s *apptest.Server, slug string, stmts ...string) 
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	syncChanges(t, s)
-}
-
-// syncChanges waits until the app's entry cache has heard of changes made
-// directly in the database, as it would hear of another server's.
-func syncChanges(t *testing.T, s *apptest.Server) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.DB.SyncChanges(ctx); err != nil {
-		t.Fatalf("sync changes: %v", err)
-	}
+	s.SyncChanges(t)
 }
 
 func TestInvites(t *testing.T) {

@@ -40,7 +40,7 @@ func sqlAsOwner(t *testing.T, s *apptest.Server, stmts ...string) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	syncChanges(t, s)
+	s.SyncChanges(t)
 }
 
 // wantLinkGone expects the 410 page that offers a new link.

@@ -16,10 +16,9 @@ CREATE FUNCTION notify_entry_change() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
 BEGIN
     CASE TG_TABLE_NAME
-    WHEN 'tenants', 'users' THEN
-        PERFORM pg_notify('atrium_entry', CASE TG_TABLE_NAME WHEN 'tenants' THEN 't:' ELSE 'u:' END || OLD.id::text);
-    ELSE -- memberships, roles
-        PERFORM pg_notify('atrium_entry', 't:' || OLD.tenant_id::text);
+    WHEN 'tenants' THEN PERFORM pg_notify('atrium_entry', 't:' || OLD.id::text);
+    WHEN 'users'   THEN PERFORM pg_notify('atrium_entry', 'u:' || OLD.id::text);
+    ELSE                PERFORM pg_notify('atrium_entry', 't:' || OLD.tenant_id::text); -- memberships, roles
     END CASE;
     RETURN NULL;
 END $$;

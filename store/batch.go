@@ -27,8 +27,14 @@ func (db *DB) ReadTenant(ctx context.Context, fn func(*Batch)) error {
 	if t == nil || t.ID == uuid.Nil {
 		return &atrium.Error{Code: atrium.EINTERNAL, Message: "no tenant", Err: errors.New("store: ReadTenant called without a tenant in context")}
 	}
+	return db.readTenant(ctx, t.ID, fn)
+}
+
+// readTenant sends the tenant setting for id and the reads fn queues in one
+// round trip.
+func (db *DB) readTenant(ctx context.Context, id uuid.UUID, fn func(*Batch)) error {
 	var b Batch
-	b.b.Queue(setTenantSQL, t.ID.String())
+	b.b.Queue(setTenantSQL, id.String())
 	fn(&b)
 	return translate(db.pool.SendBatch(ctx, &b.b).Close(), "read tenant")
 }

@@ -49,7 +49,10 @@ func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) 
 	if token != "" {
 		hash = hashToken(token)
 		if e, ok := db.entries.get(slug, hash); ok {
-			return e, db.readEntered(ctx, e, load)
+			if load == nil {
+				return e, nil
+			}
+			return e, db.readTenant(ctx, e.Tenant.ID, load)
 		}
 	}
 	gen := db.entries.generation()
@@ -79,18 +82,6 @@ func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) 
 		db.entries.put(hash, &e, expiry, gen)
 	}
 	return &e, nil
-}
-
-// readEntered runs a page's reads for an entry the cache answered: the
-// tenant setting and the reads, in one round trip.
-func (db *DB) readEntered(ctx context.Context, e *Entry, load func(*Batch)) error {
-	if load == nil {
-		return nil
-	}
-	var b Batch
-	b.b.Queue(setTenantSQL, e.Tenant.ID.String())
-	load(&b)
-	return translate(db.pool.SendBatch(ctx, &b.b).Close(), "enter tenant")
 }
 
 // scanEntry reads enter_tenant's row.

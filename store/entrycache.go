@@ -189,14 +189,14 @@ func (c *entryCache) drop(ch *change) {
 	for _, h := range ch.sessions {
 		c.dropLocked(string(h))
 	}
-	for _, ids := range []struct {
-		idx map[uuid.UUID]map[string]struct{}
-		ids []uuid.UUID
-	}{{c.byTenant, ch.tenants}, {c.byUser, ch.users}} {
-		for _, id := range ids.ids {
-			for k := range ids.idx[id] {
-				c.dropLocked(k)
-			}
+	for _, id := range ch.tenants {
+		for k := range c.byTenant[id] {
+			c.dropLocked(k)
+		}
+	}
+	for _, id := range ch.users {
+		for k := range c.byUser[id] {
+			c.dropLocked(k)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/store"
+	"github.com/atrium-dev/atrium/store/storetest"
 )
 
 // enter is Enter that must succeed.
@@ -28,15 +29,6 @@ func cached(t *testing.T, db *store.DB, slug, token string) bool {
 	before := db.EntryCacheStats().Hits
 	enter(t, db, slug, token)
 	return db.EntryCacheStats().Hits > before
-}
-
-func syncChanges(t *testing.T, db *store.DB) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := db.SyncChanges(ctx); err != nil {
-		t.Fatalf("sync changes: %v", err)
-	}
 }
 
 // TestEntryCache runs two servers with entry caches over one database and
@@ -89,10 +81,10 @@ func TestEntryCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		e1, err1 := one.Enter(ctx, slug, token, nil)
-		syncChanges(t, two)
+		storetest.Sync(t, two)
 		e2, err2 := two.Enter(ctx, slug, token, nil)
 		// one hears its own notice too; let it land before the next step.
-		syncChanges(t, one)
+		storetest.Sync(t, one)
 		if atrium.ErrorCode(err1) != atrium.ErrorCode(err2) {
 			t.Fatalf("servers disagree: %v / %v", err1, err2)
 		}
@@ -217,7 +209,7 @@ func TestEntryCache(t *testing.T) {
 		if err := one.InTenant(f.ctxA, func(tx *store.Tx) error { return tx.DeleteTenant(ctx) }); err != nil {
 			t.Fatal(err)
 		}
-		syncChanges(t, two)
+		storetest.Sync(t, two)
 		for _, db := range []*store.DB{one, two} {
 			if _, err := db.Enter(ctx, "alpha", "tok-ann-2", nil); atrium.ErrorCode(err) != atrium.ENOTFOUND {
 				t.Fatalf("a deleted organization: %v, want not found", err)
@@ -263,7 +255,7 @@ func TestEntryCacheChangesByOthers(t *testing.T) {
 			if _, err := owner.Exec(ctx, tc.sql); err != nil {
 				t.Fatal(err)
 			}
-			syncChanges(t, db)
+			storetest.Sync(t, db)
 			if db.EntryCacheStats().Entries != 0 {
 				t.Fatal("the entry stayed in the cache")
 			}

@@ -119,42 +119,37 @@ func decodeSession(b []byte) (time.Time, map[string]interface{}, error) {
 	}
 	values := make(map[string]interface{}, len(w.Values))
 	for k, wv := range w.Values {
+		var v any
 		var err error
 		switch wv.Type {
 		case "s":
-			var v string
-			err = json.Unmarshal(wv.Value, &v)
-			values[k] = v
+			v, err = decodeAs[string](wv.Value)
 		case "ss":
-			var v []string
-			err = json.Unmarshal(wv.Value, &v)
-			values[k] = v
+			v, err = decodeAs[[]string](wv.Value)
 		case "i64":
-			var v int64
-			err = json.Unmarshal(wv.Value, &v)
-			values[k] = v
+			v, err = decodeAs[int64](wv.Value)
 		case "i":
-			var v int
-			err = json.Unmarshal(wv.Value, &v)
-			values[k] = v
+			v, err = decodeAs[int](wv.Value)
 		case "b":
-			var v bool
-			err = json.Unmarshal(wv.Value, &v)
-			values[k] = v
+			v, err = decodeAs[bool](wv.Value)
 		case "f":
-			var v float64
-			err = json.Unmarshal(wv.Value, &v)
-			values[k] = v
+			v, err = decodeAs[float64](wv.Value)
 		case "time":
-			var v time.Time
-			err = json.Unmarshal(wv.Value, &v)
-			values[k] = v
+			v, err = decodeAs[time.Time](wv.Value)
 		default:
 			err = fmt.Errorf("unknown type %q", wv.Type)
 		}
 		if err != nil {
 			return time.Time{}, nil, fmt.Errorf("store: decode session value %q: %w", k, err)
 		}
+		values[k] = v
 	}
 	return w.Deadline, values, nil
+}
+
+// decodeAs decodes one session value as the Go type it was encoded from.
+func decodeAs[T any](raw json.RawMessage) (any, error) {
+	var v T
+	err := json.Unmarshal(raw, &v)
+	return v, err
 }

@@ -38,11 +38,7 @@ func runDev(ctx context.Context, args []string) error {
 	if seeded {
 		log.Info("demo data created")
 	}
-	listenURL := cfg.ListenURL
-	if listenURL == "" {
-		listenURL = appURL
-	}
-	return serve(ctx, cfg, log, db, listenURL, func(addr string) {
+	return serve(ctx, cfg, log, db, appURL, func(addr string) {
 		fmt.Print(banner(addr))
 	})
 }

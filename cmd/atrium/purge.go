@@ -4,26 +4,22 @@ import (
 	"context"
 	"log/slog"
 	"time"
-
-	"github.com/atrium-dev/atrium/store"
 )
 
-// purgeDeletedTenants erases, every hour, the organizations deleted more
-// than retention ago. Deleting an organization only marks it (it answers
-// 404 at once); the data stays for the retention period, so that a mistake
-// can still be caught before it is final, and goes for good here.
-func purgeDeletedTenants(ctx context.Context, log *slog.Logger, db *store.DB, retention time.Duration) {
-	t := time.NewTicker(time.Hour)
+// every runs purge each interval until ctx ends, logging what it removed
+// (what names it in the log) or why it failed.
+func every(ctx context.Context, log *slog.Logger, interval time.Duration, what string, purge func(context.Context) (int64, error)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := db.PurgeDeletedTenants(ctx, retention); err != nil {
-				log.Error("purge deleted organizations", "err", err)
+			if n, err := purge(ctx); err != nil {
+				log.Error("purge "+what, "err", err)
 			} else if n > 0 {
-				log.Info("purged deleted organizations", "count", n, "retention", retention)
+				log.Info("purged "+what, "count", n)
 			}
 		}
 	}

@@ -36,25 +36,21 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	listenURL := cfg.ListenURL
-	if listenURL == "" {
-		listenURL = cfg.DatabaseURL
-	}
-	return serve(ctx, cfg, log, db, listenURL, nil)
+	return serve(ctx, cfg, log, db, cfg.DatabaseURL, nil)
 }
 
 // serve runs the web server until ctx is cancelled, then drains in-flight
-// requests for up to cfg.ShutdownPeriod. listenURL is a direct connection to
-// the database for the entry cache's watcher. ready, if set, is called once
-// the listener is open.
-func serve(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, listenURL string, ready func(addr string)) error {
+// requests for up to cfg.ShutdownPeriod. appURL is db's URL: the entry
+// cache's watcher connects there unless DATABASE_LISTEN_URL names a direct
+// connection. ready, if set, is called once the listener is open.
+func serve(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, appURL string, ready func(addr string)) error {
 	tuneGC()
 	if err := db.CheckIsolation(ctx); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	registerEntryCache(reg, db)
+	reg.MustRegister(entryCacheCollector{db})
 	var mailer email.Sender = email.NewOutbox(db)
 	if cfg.SMTPURL != "" {
 		s, err := email.NewSMTP(cfg.SMTPURL, cfg.SMTPFrom)
@@ -96,13 +92,22 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, list
 		go func() { errc <- msrv.ListenAndServe() }()
 		log.Info("metrics listening", "addr", cfg.MetricsAddr)
 	}
+	listenURL := cfg.ListenURL
+	if listenURL == "" {
+		listenURL = appURL
+	}
 	go func() {
 		if err := db.WatchChanges(ctx, listenURL, log.Warn); err != nil {
 			log.Error("entry cache watcher stopped; the cache stays off", "err", err)
 		}
 	}()
-	go purgeSessions(ctx, log, db)
-	go purgeDeletedTenants(ctx, log, db, cfg.OrgRetention)
+	go every(ctx, log, 10*time.Minute, "expired sessions", db.PurgeExpiredSessions)
+	go every(ctx, log, time.Hour, "deleted organizations", func(ctx context.Context) (int64, error) {
+		// Deleting an organization only marks it (it answers 404 at
+		// once); its data stays for ORG_RETENTION, so a mistake can still
+		// be caught, and goes for good here.
+		return db.PurgeDeletedTenants(ctx, cfg.OrgRetention)
+	})
 	log.Info("listening", "addr", ln.Addr().String())
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -123,53 +128,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, db *store.DB, list
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// registerEntryCache exports the entry cache's figures (see store.entryCache).
-func registerEntryCache(reg prometheus.Registerer, db *store.DB) {
-	stat := func(f func(store.EntryCacheStats) float64) func() float64 {
-		return func() float64 { return f(db.EntryCacheStats()) }
-	}
-	reg.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "atrium_entry_cache_hits_total",
-			Help: "Page views whose session and membership came from the entry cache."},
-			stat(func(s store.EntryCacheStats) float64 { return float64(s.Hits) })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "atrium_entry_cache_misses_total",
-			Help: "Page views with a session that the entry cache could not answer while live."},
-			stat(func(s store.EntryCacheStats) float64 { return float64(s.Misses) })),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "atrium_entry_cache_lapses_total",
-			Help: "Times the entry cache went off and forgot everything (its watcher lost the connection or stopped hearing its probes)."},
-			stat(func(s store.EntryCacheStats) float64 { return float64(s.Lapses) })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "atrium_entry_cache_entries",
-			Help: "Entries the entry cache holds."},
-			stat(func(s store.EntryCacheStats) float64 { return float64(s.Entries) })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "atrium_entry_cache_live",
-			Help: "1 while the entry cache's watcher hears database changes and the cache answers."},
-			stat(func(s store.EntryCacheStats) float64 {
-				if s.Live {
-					return 1
-				}
-				return 0
-			})),
-	)
-}
-
-// purgeSessions deletes expired sessions every ten minutes.
-func purgeSessions(ctx context.Context, log *slog.Logger, db *store.DB) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := db.PurgeExpiredSessions(ctx); err != nil {
-				log.Error("purge expired sessions", "err", err)
-			} else if n > 0 {
-				log.Info("purged expired sessions", "count", n)
-			}
-		}
-	}
 }
 
 // tuneGC trades some memory for CPU unless GOGC or GOMEMLIMIT are set: a

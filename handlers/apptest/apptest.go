@@ -59,6 +59,14 @@ func New(t testing.TB) *Server {
 	return &Server{Server: srv, DB: db, App: app, Hasher: hasher, Mail: mail}
 }
 
+// SyncChanges waits until the app's entry cache has heard of every change
+// committed so far, as another server would: for tests that change rows
+// directly in SQL.
+func (s *Server) SyncChanges(t testing.TB) {
+	t.Helper()
+	storetest.Sync(t, s.DB.DB)
+}
+
 type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {

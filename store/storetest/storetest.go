@@ -111,6 +111,18 @@ func (d *DB) Server(t testing.TB) *store.DB {
 	return db
 }
 
+// Sync waits until db's entry cache has heard every change committed so
+// far (store.DB.SyncChanges), as another server would: for tests that
+// change rows behind its back.
+func Sync(t testing.TB, db *store.DB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.SyncChanges(ctx); err != nil {
+		t.Fatalf("storetest: sync changes: %v", err)
+	}
+}
+
 var (
 	templateOnce sync.Once
 	templateName string
