@@ -295,6 +295,8 @@ func (w *worker) fail(err error) {
 	}
 }
 
+var sameOrigin = []string{"same-origin"}
+
 // send performs one request and reads the whole response. Redirects are not
 // followed: RoundTrip is below the client that would follow them.
 func send(ctx context.Context, tr *http.Transport, p prepared) (int, error) {
@@ -312,6 +314,11 @@ func send(ctx context.Context, tr *http.Transport, p prepared) (int, error) {
 	if p.cookie != "" {
 		req.Header.Set("Cookie", p.cookie)
 	}
+	// What every current browser sends when a page of the site links or
+	// posts to another: Atrium's CSRF check accepts it without the token
+	// cookie, which it would otherwise refresh on every response (the path
+	// of scripts and browsers from before 2023).
+	req.Header["Sec-Fetch-Site"] = sameOrigin
 	resp, err := tr.RoundTrip(req)
 	if err != nil {
 		return 0, err
