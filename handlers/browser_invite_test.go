@@ -45,22 +45,27 @@ func TestBrowserInviteJourney(t *testing.T) {
 	g.wantPath("/o/hooli/")
 	g.wantText(`[data-testid=signed-in-as]`, guest)
 
-	// The admin makes them a viewer, then removes them.
+	// The admin makes them a viewer, then removes them, on their page.
 	admin.open("/o/hooli/members")
-	sel := `//tr[.//span[@data-testid="member-name" and text()="Richard Hendricks"]]`
-	if err := chromedp.Do(admin.ctx, chromedp.SetValue(chromedp.Search(sel+`//select`), "viewer")); err != nil {
+	row := `//tr[.//span[@data-testid="member-name" and text()="Richard Hendricks"]]`
+	manage := func() {
+		admin.t.Helper()
+		if _, err := chromedp.RunResponse(admin.ctx, chromedp.Click(chromedp.Search(row+`//a[@data-testid="manage-member"]`))); err != nil {
+			admin.fatalf("open the member's page: %v", err)
+		}
+		admin.wantText(`h1[data-testid=member-name]`, "Richard Hendricks")
+	}
+	manage()
+	if err := chromedp.Do(admin.ctx, chromedp.SetValue(chromedp.CSS(`#role`), "viewer")); err != nil {
 		admin.fatalf("choose role: %v", err)
 	}
-	if _, err := chromedp.RunResponse(admin.ctx, chromedp.Click(chromedp.Search(sel+`//button[@data-testid="change-role"]`))); err != nil {
-		admin.fatalf("change role: %v", err)
-	}
+	admin.submit(`[data-testid=change-role]`)
 	admin.wantTextContains(`[data-testid=flashes]`, "Richard Hendricks is now viewer.")
-	if err := chromedp.Do(admin.ctx, chromedp.Click(chromedp.Search(sel+`//details[contains(@class,"confirm")]/summary[normalize-space()="Remove"]`))); err != nil {
+	manage()
+	if err := chromedp.Do(admin.ctx, chromedp.Click(chromedp.CSS(`details.danger-zone > summary`))); err != nil {
 		admin.fatalf("open the remove confirmation: %v", err)
 	}
-	if _, err := chromedp.RunResponse(admin.ctx, chromedp.Click(chromedp.Search(sel+`//button[@data-testid="remove-member"]`))); err != nil {
-		admin.fatalf("remove: %v", err)
-	}
+	admin.submit(`[data-testid=remove-member]`)
 	admin.wantTextContains(`[data-testid=flashes]`, "Richard Hendricks was removed")
 
 	// The guest's session ended with the membership.

@@ -69,8 +69,34 @@ func TestMemberChanges(t *testing.T) {
 			t.Fatalf("flash %q, role %q", flashText(res), role("mem@crew.test"))
 		}
 	})
+	t.Run("MemberPage", func(t *testing.T) {
+		list := owner.Get("/o/crew/members")
+		if n := list.Doc.Find("[data-testid=manage-member]").Length(); n != 2 {
+			t.Errorf("%d manage links on the list, want 2 (everyone but the viewer)", n)
+		}
+		link, _ := list.Doc.Find("tr[data-member='" + memID + "'] [data-testid=manage-member]").Attr("href")
+		res := owner.Get(link)
+		if res.StatusCode != http.StatusOK || res.Text("h1[data-testid=member-name]") != "Mo Member" || res.Text("[data-testid=member-email]") != "mem@crew.test" {
+			t.Fatalf("GET %s: %d, %q <%s>", link, res.StatusCode, res.Text("h1"), res.Text("[data-testid=member-email]"))
+		}
+		if got := res.Doc.Find("select[name=role] option[selected]").AttrOr("value", ""); got != "billing" {
+			t.Errorf("selected role %q, want billing", got)
+		}
+		if res.Doc.Find("[data-testid=transfer]").Length() != 1 || res.Doc.Find("[data-testid=remove-member]").Length() != 1 {
+			t.Error("the owner is not offered transfer and removal")
+		}
+		if admin.Get(link).Doc.Find("[data-testid=transfer]").Length() != 0 {
+			t.Error("an admin is offered an ownership transfer")
+		}
+		self := owner.Get("/o/crew/members/" + ownerID)
+		if self.StatusCode != http.StatusOK || self.Doc.Find("form").Length() != 1 { // the header's logout form only
+			t.Errorf("own page: %d with %d forms", self.StatusCode, self.Doc.Find("form").Length())
+		}
+	})
 	t.Run("ErrAdminGrantsOwner", func(t *testing.T) {
-		res := post(admin, "/members/"+memID+"/role", url.Values{"role": {"owner"}})
+		back := admin.Post("/o/crew/members/"+memID+"/role", url.Values{"role": {"owner"}})
+		wantRedirect(t, back, "/o/crew/members/"+memID) // refused: back to the member's page
+		res := admin.Get(back.Location())
 		if !strings.Contains(flashText(res), "Only an owner") || role("mem@crew.test") != "billing" {
 			t.Fatalf("flash %q, role %q", flashText(res), role("mem@crew.test"))
 		}
@@ -104,6 +130,9 @@ func TestMemberChanges(t *testing.T) {
 		for _, path := range []string{"/members/" + boss + "/role", "/members/" + boss + "/remove", "/members/" + boss + "/transfer", "/members/not-a-uuid/remove"} {
 			res := owner.Post("/o/crew"+path, url.Values{"role": {"viewer"}})
 			wantErrorPage(t, res, http.StatusNotFound)
+		}
+		for _, path := range []string{"/members/" + boss, "/members/not-a-uuid"} {
+			wantErrorPage(t, owner.Get("/o/crew"+path), http.StatusNotFound)
 		}
 		if role := memberByEmail(t, s, "other", "boss@other.test"); role == nil || role.Role != "owner" {
 			t.Fatal("the other organization's owner changed")

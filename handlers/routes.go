@@ -77,6 +77,7 @@ func (a *App) routes(e *echo.Echo) {
 	member := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, true, a.loaders))
 	a.guard(member, http.MethodGet, "/", a.dashboard.Show, authz.DashboardView, a.dashboard.Load)
 	a.guard(member, http.MethodGet, "/members", a.members.List, authz.MembersRead, a.members.Load)
+	a.guard(member, http.MethodGet, "/members/:id", a.members.Show, authz.MembersManage, a.members.LoadMember)
 	a.guard(member, http.MethodPost, "/members/:id/role", a.members.ChangeRole, authz.MembersManage)
 	a.guard(member, http.MethodPost, "/members/:id/remove", a.members.Remove, authz.MembersManage)
 	a.guard(member, http.MethodPost, "/members/:id/transfer", a.members.TransferOwnership, authz.OwnershipGive)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -64,6 +65,21 @@ func (tx *Tx) CreateMembership(ctx context.Context, userID uuid.UUID, role strin
 		return nil, translate(err, "create membership")
 	}
 	return &m, nil
+}
+
+// FindMemberByID queues the current tenant's member with that id into dst;
+// dst stays nil when there is none, which includes another tenant's member.
+func (b *Batch) FindMemberByID(id uuid.UUID, dst **Member) {
+	b.b.Queue(memberSelect+" WHERE m.id = $1", id).Query(func(rows pgx.Rows) error {
+		m, err := pgx.CollectExactlyOneRow(rows, scanMember)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err == nil {
+			*dst = &m
+		}
+		return err
+	})
 }
 
 // FindMemberByUserID returns the user's membership in the current tenant, or

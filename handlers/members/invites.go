@@ -140,7 +140,7 @@ func (h *Handler) ResendInvite(c echo.Context) error {
 		return tx.RecordAudit(ctx, "invite.resent", "invite", id.String(), inv.Email, nil)
 	})
 	if err != nil {
-		return h.answer(c, err)
+		return h.answer(c, err, "members")
 	}
 	h.sendInvite(c, inv, token)
 	return web.Redirect(c, "/o/"+atrium.TenantFromContext(ctx).Slug+"/members")

@@ -62,12 +62,11 @@ func listParams(c echo.Context) (q string, page web.Paging) {
 	return web.Search(c), web.PagingOf(c, PageSize)
 }
 
-// queueList queues the list's reads: one page of members, the open invites
-// and the custom roles (the page shows the last two only to those allowed).
+// queueList queues the list's reads: one page of members and the open
+// invites (the page shows those only to members who may invite).
 func queueList(b *store.Batch, q string, page web.Paging, l *memberviews.List) {
 	b.FindMembersPage(store.MemberFilter{Query: q, Limit: page.Size, Offset: page.Offset()}, &l.Members, &l.Total)
 	b.FindOpenInvites(&l.Invites)
-	b.FindRoleChoices(&l.CustomRoles)
 }
 
 // Load queues the members page's reads into the request's first round trip
@@ -99,12 +98,58 @@ func (h *Handler) load(c echo.Context) (memberviews.List, error) {
 	return *l, nil
 }
 
+// Show handles "GET /o/:org/members/:id": one member, with the changes the
+// viewer may make to them.
+func (h *Handler) Show(c echo.Context) error {
+	d, ok := web.Preloaded[*memberviews.Detail](c)
+	if !ok {
+		id, err := memberID(c)
+		if err != nil {
+			return err
+		}
+		d = &memberviews.Detail{}
+		if err := h.db.ReadTenant(c.Request().Context(), func(b *store.Batch) { queueMember(b, id, d) }); err != nil {
+			return err
+		}
+	}
+	if d.Member == nil {
+		return errNoMember()
+	}
+	for _, r := range authz.Builtin {
+		d.Roles = append(d.Roles, r.Name)
+	}
+	p := web.NewPage(c, d.Member.Name)
+	p.Nav = "members"
+	return web.Render(c, http.StatusOK, memberviews.Member(p, *d))
+}
+
+// LoadMember queues the member page's reads into the request's first round
+// trip (the route's mw.Loader). A malformed id queues nothing: Show answers
+// it as a member that does not exist.
+func (h *Handler) LoadMember(c echo.Context, b *store.Batch) {
+	if id, err := memberID(c); err == nil {
+		d := &memberviews.Detail{}
+		queueMember(b, id, d)
+		web.Preload(c, d)
+	}
+}
+
+// queueMember queues one member and the organization's custom roles.
+func queueMember(b *store.Batch, id uuid.UUID, d *memberviews.Detail) {
+	b.FindMemberByID(id, &d.Member)
+	b.FindRoleChoices(&d.CustomRoles)
+}
+
+// errNoMember answers a member id that names no member of this
+// organization, whether it exists elsewhere or not.
+func errNoMember() error { return atrium.Errorf(atrium.ENOTFOUND, "We couldn't find that member.") }
+
 // memberID reads the :id of a member URL; a malformed id is a member that
 // does not exist.
 func memberID(c echo.Context) (uuid.UUID, error) {
 	id, err := uuid.Parse(c.Param("id"))
 	if err != nil {
-		return uuid.Nil, atrium.Errorf(atrium.ENOTFOUND, "We couldn't find that member.")
+		return uuid.Nil, errNoMember()
 	}
 	return id, nil
 }
@@ -129,21 +174,30 @@ func (h *Handler) mutate(c echo.Context, fn func(tx *store.Tx, actor *store.Memb
 
 // change runs fn like mutate and answers like a form (see answer).
 func (h *Handler) change(c echo.Context, fn func(tx *store.Tx, actor *store.Member, owners int) error) error {
-	return h.answer(c, h.mutate(c, fn))
+	return h.answer(c, h.mutate(c, fn), "members")
 }
 
-// answer turns the outcome of a change into the response: back to the
-// members page, with a flash when a rule was broken; anything else (a member
-// of another organization: the 404 page) goes to the error handler.
-func (h *Handler) answer(c echo.Context, err error) error {
+// changeMember is change for the forms of member id's page: refused by a
+// rule, the answer goes back to that page.
+func (h *Handler) changeMember(c echo.Context, id uuid.UUID, fn func(tx *store.Tx, actor *store.Member, owners int) error) error {
+	return h.answer(c, h.mutate(c, fn), "members/"+id.String())
+}
+
+// answer turns the outcome of a change into the response: the members page,
+// or back to the form's page (path, under the organization) with a flash
+// when a rule was broken; anything else (a member of another organization:
+// the 404 page) goes to the error handler.
+func (h *Handler) answer(c echo.Context, err error, back string) error {
+	org := "/o/" + atrium.TenantFromContext(c.Request().Context()).Slug + "/"
 	switch atrium.ErrorCode(err) {
 	case "":
+		return web.Redirect(c, org+"members")
 	case atrium.EINVALID, atrium.ECONFLICT, atrium.EFORBIDDEN:
 		web.Flash(c, views.FlashError, atrium.ErrorMessage(err))
+		return web.Redirect(c, org+back)
 	default:
 		return err
 	}
-	return web.Redirect(c, "/o/"+atrium.TenantFromContext(c.Request().Context()).Slug+"/members")
 }
 
 // ChangeRole handles "POST /o/:org/members/:id/role".
@@ -153,7 +207,7 @@ func (h *Handler) ChangeRole(c echo.Context) error {
 		return err
 	}
 	role := c.FormValue("role")
-	return h.change(c, func(tx *store.Tx, actor *store.Member, owners int) error {
+	return h.changeMember(c, id, func(tx *store.Tx, actor *store.Member, owners int) error {
 		ctx := c.Request().Context()
 		target, err := tx.FindMemberByID(ctx, id)
 		if err != nil {
@@ -207,7 +261,7 @@ func (h *Handler) Remove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.change(c, func(tx *store.Tx, actor *store.Member, owners int) error {
+	return h.changeMember(c, id, func(tx *store.Tx, actor *store.Member, owners int) error {
 		ctx := c.Request().Context()
 		target, err := tx.FindMemberByID(ctx, id)
 		if err != nil {
@@ -237,7 +291,7 @@ func (h *Handler) TransferOwnership(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.change(c, func(tx *store.Tx, actor *store.Member, owners int) error {
+	return h.changeMember(c, id, func(tx *store.Tx, actor *store.Member, owners int) error {
 		ctx := c.Request().Context()
 		target, err := tx.FindMemberByID(ctx, id)
 		if err != nil {

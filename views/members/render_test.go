@@ -16,7 +16,7 @@ import (
 )
 
 // BenchmarkMembers renders a full page of members as an owner sees it (every
-// row with its role form): the members page's share of server CPU, apart
+// row with its link to the member's page): the members page's share of server CPU, apart
 // from the database. go test ./views/members -run XXX -bench . -benchmem
 func BenchmarkMembers(b *testing.B) {
 	assets := static.Load()
