@@ -33,6 +33,7 @@ type Page struct {
 	Nav      string // key of the active navigation item
 	// Perms holds the permissions of the signed-in member, so that pages
 	// offer only what the member may do (the routes enforce it anyway).
+	// Read-only: built-in roles share theirs (see Can).
 	Perms     map[string]bool
 	RequestID string
 	Assets    *static.Assets

@@ -68,6 +68,36 @@ func RolePermissions(role string) []Permission {
 	return nil
 }
 
+// builtinSets holds each built-in role's permissions as a set, built once.
+var builtinSets = func() map[string]map[string]bool {
+	sets := make(map[string]map[string]bool, len(Builtin))
+	for _, r := range Builtin {
+		set := make(map[string]bool, len(r.Permissions))
+		for _, p := range r.Permissions {
+			set[string(p)] = true
+		}
+		sets[r.Name] = set
+	}
+	return sets
+}()
+
+// PermissionSet returns what u may do as a set of permission names, for
+// pages to ask. A built-in role's set is shared by every request: read it,
+// never write it.
+func PermissionSet(u *atrium.User) map[string]bool {
+	if u == nil {
+		return nil
+	}
+	if set, ok := builtinSets[u.Role]; ok {
+		return set
+	}
+	set := make(map[string]bool, len(u.Permissions))
+	for _, p := range UserPermissions(u) {
+		set[string(p)] = true
+	}
+	return set
+}
+
 // Can reports whether user holds permission p in the current organization.
 func Can(u *atrium.User, p Permission) bool {
 	return u != nil && (p == Anyone || slices.Contains(UserPermissions(u), p))

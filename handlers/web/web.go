@@ -56,16 +56,9 @@ func NewPage(c echo.Context, title string) views.Page {
 	token, _ := c.Get(CSRFContextKey).(string)
 	a, _ := ctx.Value(assetsKey).(*static.Assets)
 	u := atrium.UserFromContext(ctx)
-	var perms map[string]bool
-	if u != nil {
-		perms = map[string]bool{}
-		for _, p := range authz.UserPermissions(u) {
-			perms[string(p)] = true
-		}
-	}
 	return views.Page{
 		Title:     title,
-		Perms:     perms,
+		Perms:     authz.PermissionSet(u),
 		CSRF:      token,
 		Flashes:   popFlashes(ctx),
 		Tenant:    atrium.TenantFromContext(ctx),

@@ -233,7 +233,7 @@ func Members(p views.Page, l List) templ.Component {
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
-							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "\" data-testid=\"manage-member\">Manage<span class=\"visually-hidden\">")
+							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "\" data-testid=\"manage-member\">Manage <span class=\"visually-hidden\">member ")
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
