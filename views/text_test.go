@@ -5,6 +5,7 @@ import (
 	"html"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestTextEscapesLikeHTML(t *testing.T) {
@@ -15,6 +16,42 @@ func TestTextEscapesLikeHTML(t *testing.T) {
 		}
 		if got, want := b.String(), html.EscapeString(s); got != want {
 			t.Errorf("Text(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func TestUTCTime(t *testing.T) {
+	for _, tc := range []time.Time{
+		time.Date(2026, 11, 27, 21, 5, 9, 999, time.UTC),
+		time.Date(987, 1, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600)),
+		time.Date(12026, 12, 31, 23, 59, 59, 0, time.UTC),
+		{},
+	} {
+		var b strings.Builder
+		if err := UTCTime(tc).Render(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		u := tc.UTC()
+		want := `<time datetime="` + u.Format("2006-01-02T15:04:05Z") + `">` + u.Format("2006-01-02 15:04:05") + `</time>`
+		if b.String() != want {
+			t.Errorf("UTCTime(%v) = %s, want %s", tc, b.String(), want)
+		}
+	}
+}
+
+func TestDetails(t *testing.T) {
+	for _, tc := range []struct {
+		d    map[string]string
+		want string
+	}{
+		{nil, ""},
+		{map[string]string{"role": "owner"}, "role: owner"},
+		{map[string]string{"to": "admin", "from": "member"}, "from: member, to: admin"},
+		{map[string]string{"j": "10", "i": "9", "h": "8", "g": "7", "f": "6", "e": "5", "d": "4", "c": "3", "b": "2", "a": "1"},
+			"a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9, j: 10"},
+	} {
+		if got := Details(tc.d, ": ", ", "); got != tc.want {
+			t.Errorf("Details(%v) = %q, want %q", tc.d, got, tc.want)
 		}
 	}
 }

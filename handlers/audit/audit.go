@@ -4,10 +4,8 @@ package audit
 
 import (
 	"encoding/csv"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
+	"github.com/atrium-dev/atrium/views"
 	auditviews "github.com/atrium-dev/atrium/views/audit"
 )
 
@@ -173,7 +172,7 @@ func (h *Handler) Export(c echo.Context) error {
 			return w.Write([]string{
 				strconv.FormatInt(e.ID, 10), e.OccurredAt.UTC().Format(time.RFC3339), e.ActorKind,
 				cell(e.ActorEmail), e.Action, e.TargetType, cell(e.TargetID), cell(e.TargetLabel),
-				e.IP, cell(e.UserAgent), cell(detailsString(e.Details)),
+				e.IP, cell(e.UserAgent), cell(views.Details(e.Details, "=", "; ")),
 			})
 		})
 	})
@@ -188,16 +187,4 @@ func cell(s string) string {
 		return "'" + s
 	}
 	return s
-}
-
-func detailsString(d map[string]string) string {
-	if len(d) == 0 {
-		return ""
-	}
-	keys := slices.Sorted(maps.Keys(d))
-	parts := make([]string, 0, len(d))
-	for _, k := range keys {
-		parts = append(parts, k+"="+d[k])
-	}
-	return strings.Join(parts, "; ")
 }
