@@ -131,7 +131,7 @@ func New(d Deps) *App {
 	secure := !d.Config.Dev
 	idle := d.Config.SessionIdleTimeout
 	a.tenantSM = newSessionManager(d.DB.TenantSessions().WithIdleTimeout(idle), "atrium_session", d.Config.SessionLifetime, secure)
-	a.opSM = newSessionManager(d.DB.SystemSessions("console").WithIdleTimeout(idle), "atrium_console", d.Config.SessionLifetime, secure)
+	a.opSM = newSessionManager(d.DB.SystemSessions(store.ConsoleNamespace).WithIdleTimeout(idle), "atrium_console", d.Config.SessionLifetime, secure)
 	a.loginSM = newSessionManager(d.DB.SystemSessions("login"), "atrium_login", 10*time.Minute, secure)
 
 	a.permissions = map[string]authz.Permission{}

@@ -111,10 +111,10 @@ func (a *App) routes(e *echo.Echo) {
 	a.guard(member, http.MethodGet, "/switch", a.settings.Switch, authz.Anyone)
 
 	// Operator console: its own session namespace and accounts.
-	con := e.Group("/console", mw.Sessions(a.opSM, "/console"))
-	con.GET("/login", a.console.ShowLogin)
-	con.POST("/login", a.console.Login)
-	op := con.Group("", mw.RequireOperator(a.db, map[string]mw.Loader{
+	con := e.Group("/console")
+	con.GET("/login", a.console.ShowLogin, mw.Sessions(a.opSM, "/console"))
+	con.POST("/login", a.console.Login, mw.Sessions(a.opSM, "/console"))
+	op := con.Group("", mw.Console(a.db, a.opSM, map[string]mw.Loader{
 		"GET /console":  a.console.LoadTenants,
 		"GET /console/": a.console.LoadTenants,
 	}))

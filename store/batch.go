@@ -41,8 +41,8 @@ func (db *DB) readTenant(ctx context.Context, id uuid.UUID, fn func(*Batch)) err
 
 // ReadSystemBatch runs the system-wide reads fn queues in one round trip,
 // with no tenant set: tenant tables show no rows in it. It is ReadSystem's
-// batched form, for a console page whose operator check and page reads
-// travel together.
+// batched form, for console pages (whose reads usually travel in
+// EnterConsole's round trip instead).
 func (db *DB) ReadSystemBatch(ctx context.Context, fn func(*Batch)) error {
 	var b Batch
 	fn(&b)

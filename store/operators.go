@@ -42,15 +42,49 @@ func (s *SysTx) FindOperatorByEmail(ctx context.Context, email string) (*Operato
 	return &o, nil
 }
 
-// FindOperatorByID queues the operator with that id into dst, for a system
-// batch (ReadSystemBatch); an unknown id fails the batch with ENOTFOUND.
-func (b *Batch) FindOperatorByID(id uuid.UUID, dst **Operator) {
-	b.b.Queue(`SELECT id, email, name, password_hash, created_at FROM operators WHERE id = $1`, id).QueryRow(func(row pgx.Row) error {
-		var o Operator
-		if err := row.Scan(&o.ID, &o.Email, &o.Name, &o.PasswordHash, &o.CreatedAt); err != nil {
-			return err
-		}
-		*dst = &o
-		return nil
-	})
+// ConsoleEntry is what EnterConsole read for one request to the console.
+type ConsoleEntry struct {
+	// Session is the data of the live console session the token names, nil
+	// when there is none; UpdatedAt is when it was last written.
+	Session   []byte
+	UpdatedAt time.Time
+	// Operator is who is signed in to that session: nil when nobody is, or
+	// when they are no longer an operator.
+	Operator *Operator
+}
+
+// EnterConsole reads, in one round trip, the console session of token with
+// the operator signed in to it, and the system-wide reads load queues (nil
+// for none). Those reads run before anyone is known to be signed in: the
+// caller hands their results to a page only for an operator.
+func (db *DB) EnterConsole(ctx context.Context, token string, load func(*Batch)) (*ConsoleEntry, error) {
+	var e ConsoleEntry
+	var b Batch
+	if token != "" {
+		b.b.Queue(`
+			SELECT s.data, s.updated_at, o.id, o.email, o.name
+			FROM system_sessions s LEFT JOIN operators o ON o.id = s.operator_id
+			WHERE s.namespace = $1 AND s.token_hash = $2 AND s.expiry > now()`,
+			ConsoleNamespace, hashToken(token),
+		).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var id *uuid.UUID
+				var email, name *string
+				if err := rows.Scan(&e.Session, &e.UpdatedAt, &id, &email, &name); err != nil {
+					return err
+				}
+				if id != nil {
+					e.Operator = &Operator{ID: *id, Email: *email, Name: *name}
+				}
+			}
+			return rows.Err()
+		})
+	}
+	if load != nil {
+		load(&b)
+	}
+	if b.b.Len() == 0 {
+		return &e, nil
+	}
+	return &e, translate(db.pool.SendBatch(ctx, &b.b).Close(), "enter console")
 }

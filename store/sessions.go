@@ -18,6 +18,14 @@ import (
 // sessions can be listed and revoked without decoding session data.
 const SessionUserKey = "user_id"
 
+// OperatorSessionKey is the console session key that holds the signed-in
+// operator's id. The system session store copies it into its own column,
+// which EnterConsole joins to the operator.
+const OperatorSessionKey = "operator_id"
+
+// ConsoleNamespace is the system session namespace of the operator console.
+const ConsoleNamespace = "console"
+
 var errNoContext = errors.New("store: session stores need a context; scs calls the Ctx methods")
 
 // NewToken returns a random token for a link or a session: 256 bits,
@@ -157,12 +165,16 @@ func (s *TenantSessions) Commit(string, []byte, time.Time) error { return errNoC
 func (s *TenantSessions) Delete(string) error { return errNoContext }
 
 // sessionUserID extracts the user id from encoded session data, or nil.
-func sessionUserID(b []byte) *uuid.UUID {
+// sessionUserID returns the user id session data b holds, or nil.
+func sessionUserID(b []byte) *uuid.UUID { return sessionID(b, SessionUserKey) }
+
+// sessionID returns the id that session data b holds under key, or nil.
+func sessionID(b []byte, key string) *uuid.UUID {
 	_, values, err := SessionCodec{}.Decode(b)
 	if err != nil {
 		return nil
 	}
-	s, _ := values[SessionUserKey].(string)
+	s, _ := values[key].(string)
 	id, err := uuid.Parse(s)
 	if err != nil {
 		return nil
@@ -208,8 +220,12 @@ func (db *DB) SystemSessions(namespace string) *SystemSessions {
 
 var _ scs.CtxStore = (*SystemSessions)(nil)
 
-// FindCtx returns the data of a live session in this namespace.
+// FindCtx returns the data of a live session in this namespace: the one
+// EnterConsole read, if it did.
 func (s *SystemSessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	if b, found, ok := prefetchedSession(ctx, token); ok {
+		return b, found, nil
+	}
 	var b []byte
 	var updated time.Time
 	err := s.db.pool.QueryRow(ctx, `
@@ -226,13 +242,14 @@ func (s *SystemSessions) FindCtx(ctx context.Context, token string) ([]byte, boo
 	return b, true, nil
 }
 
-// CommitCtx saves the session in this namespace.
+// CommitCtx saves the session in this namespace, with the operator it
+// names, if any, in its own column.
 func (s *SystemSessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
 	_, err := s.db.pool.Exec(ctx, `
-		INSERT INTO system_sessions (namespace, token_hash, data, expiry) VALUES ($1, $2, $3, $4)
+		INSERT INTO system_sessions (namespace, token_hash, data, expiry, operator_id) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (namespace, token_hash)
-		DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry, updated_at = now()`,
-		s.namespace, hashToken(token), b, idleExpiry(expiry, s.idle))
+		DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry, operator_id = EXCLUDED.operator_id, updated_at = now()`,
+		s.namespace, hashToken(token), b, idleExpiry(expiry, s.idle), sessionID(b, OperatorSessionKey))
 	return translate(err, "commit system session")
 }
 

@@ -53,7 +53,7 @@ type TenantFilter struct {
 
 // FindTenants queues a page of live tenants for the operator console,
 // newest first, into list, and how many match into total, for a system
-// batch (ReadSystemBatch). Counting 100,000 rows on every
+// batch (EnterConsole or ReadSystemBatch). Counting 100,000 rows on every
 // page view would cost more than the page, so without a search the total is
 // the planner's estimate once the registry is large (approx is then true);
 // a search is counted exactly, through the trigram indexes.

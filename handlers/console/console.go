@@ -13,7 +13,6 @@ import (
 	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/handlers/auth"
 	"github.com/atrium-dev/atrium/handlers/auth/password"
-	"github.com/atrium-dev/atrium/handlers/mw"
 	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/views"
@@ -87,7 +86,7 @@ func (h *Handler) Login(c echo.Context) error {
 	if err := h.sm.RenewToken(ctx); err != nil {
 		return err
 	}
-	h.sm.Put(ctx, mw.OperatorSessionKey, op.ID.String())
+	h.sm.Put(ctx, store.OperatorSessionKey, op.ID.String())
 	h.log.InfoContext(ctx, "operator logged in", "operator_id", op.ID)
 	return web.Redirect(c, "/console/")
 }
@@ -98,7 +97,7 @@ func (h *Handler) Logout(c echo.Context) error {
 	if err := h.sm.RenewToken(ctx); err != nil {
 		return err
 	}
-	h.sm.Remove(ctx, mw.OperatorSessionKey)
+	h.sm.Remove(ctx, store.OperatorSessionKey)
 	web.Flash(c, views.FlashSuccess, "You have been logged out.")
 	return web.Redirect(c, "/console/login")
 }

@@ -77,7 +77,7 @@ func TestOutboxSend(t *testing.T) {
 }
 
 // TestOutboxPage drives console.ShowOutbox through echo with an operator in
-// the context (what mw.RequireOperator leaves there), since the route itself
+// the context (what mw.Console leaves there), since the route itself
 // is mounted in handlers/routes.go.
 func TestOutboxPage(t *testing.T) {
 	t.Parallel()

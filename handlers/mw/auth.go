@@ -2,53 +2,52 @@ package mw
 
 import (
 	"net/http"
+	"time"
 
-	"github.com/google/uuid"
+	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 
 	"github.com/atrium-dev/atrium"
-	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 )
 
-// OperatorSessionKey holds the signed-in operator's id in a console session.
-const OperatorSessionKey = "operator_id"
-
-// RequireOperator lets through only a signed-in operator, redirecting others
-// to the console login. A route may have a Loader (keyed by "METHOD
-// /route/pattern" in loaders): its reads then travel in the same round trip
-// as the operator check, and are dropped if the check fails.
-func RequireOperator(db *store.DB, loaders map[string]Loader) echo.MiddlewareFunc {
+// Console serves a route of the operator console to a signed-in operator,
+// sending anyone else to the console login. One round trip
+// (store.EnterConsole) reads the console session, its operator and the
+// route's Loader reads, if it has one (keyed by "METHOD /route/pattern" in
+// loaders); the session is then loaded from what was read, with its cookie
+// on /console, and the reads reach the page only for an operator.
+func Console(db *store.DB, sm *scs.SessionManager, loaders map[string]Loader) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			ctx := c.Request().Context()
-			sm := web.Session(ctx)
-			if sm == nil {
-				return notFound()
+			var token string
+			if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
+				token = ck.Value
 			}
-			id, err := uuid.Parse(sm.GetString(ctx, OperatorSessionKey))
-			if err != nil {
-				return c.Redirect(http.StatusSeeOther, "/console/login")
+			var load func(*store.Batch)
+			if l := loaders[c.Request().Method+" "+c.Path()]; l != nil {
+				load = func(b *store.Batch) { l(c, b) }
 			}
-			load := loaders[c.Request().Method+" "+c.Path()]
-			var o *store.Operator
-			err = db.ReadSystemBatch(ctx, func(b *store.Batch) {
-				b.FindOperatorByID(id, &o)
-				if load != nil {
-					load(c, b)
-				}
-			})
-			if atrium.ErrorCode(err) == atrium.ENOTFOUND && o == nil {
-				_ = sm.Destroy(ctx)
-				return c.Redirect(http.StatusSeeOther, "/console/login")
-			}
+			e, err := db.EnterConsole(c.Request().Context(), token, load)
 			if err != nil {
 				return err
 			}
-			ctx = c.Request().Context() // after the loader's Preload
-			ctx = atrium.WithOperator(ctx, &atrium.Operator{ID: o.ID, Email: o.Email, Name: o.Name})
-			c.SetRequest(c.Request().WithContext(ctx))
-			return next(c)
+			c.SetRequest(c.Request().WithContext(store.WithPrefetchedSession(c.Request().Context(), token, e.Session)))
+			touch := func() bool { return e.Session != nil && time.Since(e.UpdatedAt) > touchInterval }
+			return serveSession(c, sm, "/console", touch, func(c echo.Context) error {
+				ctx := c.Request().Context()
+				o := e.Operator
+				if o == nil || sm.GetString(ctx, store.OperatorSessionKey) != o.ID.String() {
+					if token != "" && e.Session == nil {
+						// Expired, or gone with its operator: clear the cookie.
+						_ = sm.Destroy(ctx)
+					}
+					return c.Redirect(http.StatusSeeOther, "/console/login")
+				}
+				ctx = atrium.WithOperator(ctx, &atrium.Operator{ID: o.ID, Email: o.Email, Name: o.Name})
+				c.SetRequest(c.Request().WithContext(ctx))
+				return next(c)
+			})
 		}
 	}
 }
