@@ -169,22 +169,37 @@ type MemberFilter struct {
 	Offset int
 }
 
+// memberListSelect reads what the member list shows: memberSelect without
+// the custom role's id and permissions, which a page of 50 rows would scan
+// for nothing (scanListedMember).
+const memberListSelect = `
+	SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at, coalesce(r.name, '')
+	FROM memberships m JOIN users u ON u.id = m.user_id
+	LEFT JOIN roles r ON r.id = m.custom_role_id`
+
+func scanListedMember(row pgx.CollectableRow) (Member, error) {
+	var m Member
+	err := row.Scan(&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt, &m.RoleName)
+	return m, err
+}
+
 // FindMembersPage queues one page of members matching f, by name, and the
-// number matching, into dst and total. Without a search the member count
-// comes from the tenant row, which a trigger keeps.
+// number matching, into dst and total; the members come without their
+// custom role's id and permissions (see memberListSelect). Without a search
+// the member count comes from the tenant row, which a trigger keeps.
 func (b *Batch) FindMembersPage(f MemberFilter, dst *[]Member, total *int) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
 	collect := func(rows pgx.Rows) error {
-		list, err := pgx.CollectRows(rows, scanMember)
+		list, err := pgx.CollectRows(rows, scanListedMember)
 		*dst = list
 		return err
 	}
 	if f.Query == "" {
 		b.b.Queue(`SELECT member_count FROM tenants WHERE id = current_setting('app.tenant_id')::uuid`).
 			QueryRow(func(row pgx.Row) error { return row.Scan(total) })
-		b.b.Queue(memberSelect+` ORDER BY u.name, u.email, m.id LIMIT $1 OFFSET $2`, f.Limit, f.Offset).Query(collect)
+		b.b.Queue(memberListSelect+` ORDER BY u.name, u.email, m.id LIMIT $1 OFFSET $2`, f.Limit, f.Offset).Query(collect)
 		return
 	}
 	pattern := "%" + escapeLike(f.Query) + "%"
@@ -192,7 +207,7 @@ func (b *Batch) FindMembersPage(f MemberFilter, dst *[]Member, total *int) {
 		SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE u.name ILIKE $1 OR u.email ILIKE $1`, pattern,
 	).QueryRow(func(row pgx.Row) error { return row.Scan(total) })
-	b.b.Queue(memberSelect+`
+	b.b.Queue(memberListSelect+`
 		WHERE u.name ILIKE $1 OR u.email ILIKE $1
 		ORDER BY u.name, u.email, m.id LIMIT $2 OFFSET $3`, pattern, f.Limit, f.Offset).Query(collect)
 }

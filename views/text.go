@@ -97,3 +97,22 @@ func Details(d map[string]string, kv, sep string) string {
 	}
 	return b.String()
 }
+
+// Date renders an instant's UTC date as text, "2 Jan 2006", without the
+// layout parsing time.Format does for each row of a list.
+type Date time.Time
+
+var monthAbbr = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+// Render writes the date.
+func (d Date) Render(_ context.Context, w io.Writer) error {
+	year, month, day := time.Time(d).UTC().Date()
+	var b [24]byte
+	buf := appendInt(b[:0], day, 1)
+	buf = append(buf, ' ')
+	buf = append(buf, monthAbbr[month-1]...)
+	buf = append(buf, ' ')
+	buf = appendInt(buf, year, 4)
+	_, err := w.Write(buf)
+	return err
+}

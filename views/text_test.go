@@ -39,6 +39,22 @@ func TestUTCTime(t *testing.T) {
 	}
 }
 
+func TestDate(t *testing.T) {
+	for _, tc := range []time.Time{
+		time.Date(2026, 11, 27, 23, 59, 0, 0, time.UTC),
+		time.Date(2026, 1, 1, 0, 30, 0, 0, time.FixedZone("CET", 3600)), // 31 Dec 2025 in UTC
+		time.Date(999, 12, 9, 0, 0, 0, 0, time.UTC),
+	} {
+		var b strings.Builder
+		if err := Date(tc).Render(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		if want := tc.UTC().Format("2 Jan 2006"); b.String() != want {
+			t.Errorf("Date(%v) = %s, want %s", tc, b.String(), want)
+		}
+	}
+}
+
 func TestDetails(t *testing.T) {
 	for _, tc := range []struct {
 		d    map[string]string
