@@ -94,12 +94,20 @@ func Render(c echo.Context, status int, comp templ.Component) error {
 	if err := comp.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
+	// Canonical keys assigned directly, the constant values shared: a page
+	// costs no header allocations but its length.
 	h := c.Response().Header()
-	h.Set("Cache-Control", "no-store")
+	h["Cache-Control"] = noStore
+	h["Content-Type"] = htmlType
 	// The length is known: one write, no chunked encoding.
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	return c.HTMLBlob(status, buf.Bytes())
 }
+
+var (
+	noStore  = []string{"no-store"}
+	htmlType = []string{echo.MIMETextHTMLCharsetUTF8}
+)
 
 // Redirect answers a form post with 303 See Other, so the browser follows
 // with a GET (POST/redirect/GET).
