@@ -71,3 +71,20 @@ func TestDetails(t *testing.T) {
 		}
 	}
 }
+
+func TestChoices(t *testing.T) {
+	c := NewChoices("Any action", []string{"auth.login", "a&b"})
+	for _, tc := range []struct{ selected, want string }{
+		{"", `<option value="" selected>Any action</option><option value="auth.login">auth.login</option><option value="a&amp;b">a&amp;b</option>`},
+		{"a&b", `<option value="">Any action</option><option value="auth.login">auth.login</option><option value="a&amp;b" selected>a&amp;b</option>`},
+		{"<unknown>", `<option value="" selected>Any action</option><option value="auth.login">auth.login</option><option value="a&amp;b">a&amp;b</option>`},
+	} {
+		var b strings.Builder
+		if err := c.Selected(tc.selected).Render(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != tc.want {
+			t.Errorf("Selected(%q) =\n%s\nwant\n%s", tc.selected, b.String(), tc.want)
+		}
+	}
+}

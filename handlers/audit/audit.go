@@ -19,6 +19,9 @@ import (
 	auditviews "github.com/atrium-dev/atrium/views/audit"
 )
 
+// actionChoices are the filter's action options, rendered once.
+var actionChoices = views.NewChoices("Any action", Actions)
+
 // Actions lists every action the application records, for the filter.
 var Actions = []string{
 	"auth.login", "auth.login_failed", "auth.logout",
@@ -140,7 +143,7 @@ func (h *Handler) Show(c echo.Context) error {
 		v.NewestURL = base + "?" + query(v).Encode()
 	}
 	v.ExportURL = base + "/export.csv?" + query(v).Encode()
-	v.Actions = Actions
+	v.ActionOptions = actionChoices.Selected(v.Action)
 	p := web.NewPage(c, "Audit log")
 	p.Nav = "audit"
 	status := http.StatusOK
