@@ -28,7 +28,7 @@ type AuditEvent struct {
 	TargetLabel string
 	IP          string
 	UserAgent   string
-	Details     map[string]string
+	Details     map[string]string // read-only: events with the same details share one map
 }
 
 // RecordAudit appends an event to the current tenant's log, in the same

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/google/uuid"
@@ -62,6 +63,30 @@ func TestJSONB(t *testing.T) {
 			if got[k] != v {
 				t.Errorf("%s = %q, want %q", k, got[k], v)
 			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestJSONBFlatObjectsShared decodes the same details twice into one map,
+// and different details into their own.
+func TestJSONBFlatObjectsShared(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	err := f.db.InSystem(ctx, func(tx *store.SysTx) error {
+		var a, b, c map[string]string
+		if err := tx.Raw().QueryRow(ctx, `SELECT '{"to": "admin", "from": "member"}'::jsonb, '{"from": "member", "to": "admin"}'::jsonb, '{"to": "viewer"}'::jsonb`).Scan(&a, &b, &c); err != nil {
+			return err
+		}
+		if reflect.ValueOf(a).Pointer() != reflect.ValueOf(b).Pointer() || a["from"] != "member" || a["to"] != "admin" {
+			t.Errorf("the same details decoded twice: %p %v and %p %v", a, a, b, b)
+		}
+		if c["to"] != "viewer" || len(c) != 1 {
+			t.Errorf("other details = %v", c)
 		}
 		return nil
 	})

@@ -32,29 +32,32 @@ type UTCTime time.Time
 // Render writes the element.
 func (t UTCTime) Render(_ context.Context, w io.Writer) error {
 	u := time.Time(t).UTC()
-	year, month, day := u.Date()
-	hour, min, sec := u.Clock()
 	var b [80]byte
 	buf := append(b[:0], `<time datetime="`...)
-	stamp := func(sep byte) {
-		buf = appendInt(buf, year, 4)
-		buf = append(buf, '-')
-		buf = appendInt(buf, int(month), 2)
-		buf = append(buf, '-')
-		buf = appendInt(buf, day, 2)
-		buf = append(buf, sep)
-		buf = appendInt(buf, hour, 2)
-		buf = append(buf, ':')
-		buf = appendInt(buf, min, 2)
-		buf = append(buf, ':')
-		buf = appendInt(buf, sec, 2)
-	}
-	stamp('T')
+	buf = appendStamp(buf, u, 'T')
 	buf = append(buf, `Z">`...)
-	stamp(' ')
+	buf = appendStamp(buf, u, ' ')
 	buf = append(buf, "</time>"...)
 	_, err := w.Write(buf)
 	return err
+}
+
+// appendStamp appends u as 2006-01-02 15:04:05, with sep between the date
+// and the time.
+func appendStamp(buf []byte, u time.Time, sep byte) []byte {
+	year, month, day := u.Date()
+	hour, min, sec := u.Clock()
+	buf = appendInt(buf, year, 4)
+	buf = append(buf, '-')
+	buf = appendInt(buf, int(month), 2)
+	buf = append(buf, '-')
+	buf = appendInt(buf, day, 2)
+	buf = append(buf, sep)
+	buf = appendInt(buf, hour, 2)
+	buf = append(buf, ':')
+	buf = appendInt(buf, min, 2)
+	buf = append(buf, ':')
+	return appendInt(buf, sec, 2)
 }
 
 // appendInt appends n, zero-padded to width digits.
