@@ -81,11 +81,19 @@ func (b *Batch) FindTenants(f TenantFilter, list *[]Tenant, total *int, approx *
 			return row.Scan(total)
 		})
 	}
-	n := len(args)
-	b.b.Queue(fmt.Sprintf(`
+	// The limit is written into the statement and the first page has no
+	// offset: with either as a parameter, PostgreSQL's generic plan guesses
+	// a tenth of 100,000 rows, so it planned the list afresh on every view
+	// (as long as executing it); without, the first page is planned once
+	// per connection. Later pages keep the offset as a parameter.
+	sql := fmt.Sprintf(`
 		SELECT id, slug, name, member_count, created_at FROM tenants WHERE %s
-		ORDER BY created_at DESC, id LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, f.Limit, f.Offset)...,
-	).Query(func(rows pgx.Rows) error {
+		ORDER BY created_at DESC, id LIMIT %d`, where, f.Limit)
+	if f.Offset > 0 {
+		args = append(args, f.Offset)
+		sql += fmt.Sprintf(` OFFSET $%d`, len(args))
+	}
+	b.b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
 		var err error
 		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
 			var t Tenant
