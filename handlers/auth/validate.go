@@ -2,16 +2,13 @@ package auth
 
 import (
 	"net/mail"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/handlers/auth/password"
 )
-
-// slugPattern: lowercase letters, digits and inner hyphens, 3–40 long.
-var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$`)
 
 // reservedSlugs are words that name, or may one day name, Atrium's own pages.
 var reservedSlugs = map[string]bool{
@@ -28,7 +25,7 @@ func ValidateSlug(slug string) string {
 	switch {
 	case slug == "":
 		return "Choose a URL for your organization."
-	case !slugPattern.MatchString(slug):
+	case !atrium.ValidSlug(slug):
 		return "Use 3–40 lowercase letters, digits or hyphens, starting and ending with a letter or digit."
 	case reservedSlugs[slug]:
 		return "That URL is reserved. Please choose another."

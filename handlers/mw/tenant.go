@@ -3,7 +3,6 @@ package mw
 import (
 	"net/http"
 	"net/url"
-	"regexp"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -12,10 +11,6 @@ import (
 	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/store"
 )
-
-// slugPattern is the shape of an organization slug; anything else cannot
-// name an organization, so it is answered without a query.
-var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$`)
 
 // notFound is the one answer for an unknown organization and for one the
 // user does not belong to, so the two cannot be told apart.
@@ -41,7 +36,7 @@ func Tenant(db *store.DB, sm *scs.SessionManager, requireMember bool, loaders ma
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			slug := c.Param("org")
-			if !slugPattern.MatchString(slug) {
+			if !atrium.ValidSlug(slug) { // cannot name an organization: no query
 				return notFound()
 			}
 			var token string
