@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,22 @@ func BenchmarkMembers(b *testing.B) {
 	for b.Loop() {
 		if err := Members(p, l).Render(context.Background(), io.Discard); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestRoleBadge(t *testing.T) {
+	for _, tc := range []struct{ role, label, want string }{
+		{"owner", "owner", `<span class="badge badge-owner" data-testid="role">owner</span>`},
+		{"member", "member", `<span class="badge badge-member" data-testid="role">member</span>`},
+		{"custom", "Q&A <lead>", `<span class="badge badge-neutral" data-testid="role">Q&amp;A &lt;lead&gt;</span>`},
+	} {
+		var b strings.Builder
+		if err := roleBadge(tc.role, tc.label).Render(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != tc.want {
+			t.Errorf("roleBadge(%q, %q) = %s, want %s", tc.role, tc.label, b.String(), tc.want)
 		}
 	}
 }
