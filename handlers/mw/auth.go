@@ -25,7 +25,7 @@ func Console(db *store.DB, sm *scs.SessionManager, loaders map[string]Loader) ec
 				token = ck.Value
 			}
 			var load func(*store.Batch)
-			if l := loaders[c.Request().Method+" "+c.Path()]; l != nil {
+			if l := loaders[c.Request().Method+" "+c.Path()]; l != nil && token != "" { // no cookie: nobody to read for
 				load = func(b *store.Batch) { l(c, b) }
 			}
 			e, err := db.EnterConsole(c.Request().Context(), token, load)
