@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/atrium-dev/atrium"
@@ -200,4 +201,29 @@ func TestEnterWithPageReads(t *testing.T) {
 			t.Fatalf("a valid batch failed: %v", err)
 		}
 	})
+}
+
+// TestReadTenantOpener: ReadTenant's opening statement sets the tenant and
+// reads its member count, which CountMembers hands out without a statement
+// of its own; a tenant that does not exist has no count to give.
+func TestReadTenantOpener(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var n, again int
+	var list []store.Member
+	err := f.db.ReadTenant(f.ctxA, func(b *store.Batch) {
+		b.CountMembers(&n)
+		b.FindMembers(10, &list)
+		b.CountMembers(&again)
+	})
+	if err != nil || n != 1 || again != 1 || len(list) != 1 || list[0].UserID != f.userA.ID {
+		t.Fatalf("count %d and %d, members %v: %v", n, again, list, err)
+	}
+	ghost := atrium.WithTenant(context.Background(), &atrium.Tenant{ID: uuid.New(), Slug: "ghost"})
+	if err := f.db.ReadTenant(ghost, func(b *store.Batch) { b.CountMembers(&n) }); atrium.ErrorCode(err) != atrium.ENOTFOUND {
+		t.Errorf("counting a tenant that does not exist: %v", err)
+	}
+	if err := f.db.ReadTenant(ghost, func(b *store.Batch) { b.FindMembers(10, &list) }); err != nil || len(list) != 0 {
+		t.Errorf("reading a tenant that does not exist: %v, %d members", err, len(list))
+	}
 }

@@ -197,8 +197,7 @@ func (b *Batch) FindMembersPage(f MemberFilter, dst *[]Member, total *int) {
 		return err
 	}
 	if f.Query == "" {
-		b.b.Queue(`SELECT member_count FROM tenants WHERE id = current_setting('app.tenant_id')::uuid`).
-			QueryRow(func(row pgx.Row) error { return row.Scan(total) })
+		b.CountMembers(total)
 		b.b.Queue(memberListSelect+` ORDER BY u.name, u.email, m.id LIMIT $1 OFFSET $2`, f.Limit, f.Offset).Query(collect)
 		return
 	}
