@@ -85,8 +85,15 @@ func TestMemberChanges(t *testing.T) {
 		if res.Doc.Find("[data-testid=transfer]").Length() != 1 || res.Doc.Find("[data-testid=remove-member]").Length() != 1 {
 			t.Error("the owner is not offered transfer and removal")
 		}
-		if admin.Get(link).Doc.Find("[data-testid=transfer]").Length() != 0 {
-			t.Error("an admin is offered an ownership transfer")
+		byAdmin := admin.Get(link)
+		if byAdmin.Doc.Find("[data-testid=transfer]").Length() != 0 || byAdmin.Doc.Find("select[name=role] option[value=owner]").Length() != 0 {
+			t.Error("an admin is offered ownership: a transfer or the owner role")
+		}
+		// An admin may not change or remove an owner: the page says so
+		// instead of offering forms that would be refused.
+		ofOwner := admin.Get("/o/crew/members/" + ownerID)
+		if ofOwner.Doc.Find("[data-testid=owner-only]").Length() != 1 || ofOwner.Doc.Find("[data-testid=change-role], [data-testid=remove-member]").Length() != 0 {
+			t.Errorf("an admin on the owner's page: %s", ofOwner.Text("main"))
 		}
 		self := owner.Get("/o/crew/members/" + ownerID)
 		if self.StatusCode != http.StatusOK || self.Doc.Find("form").Length() != 1 { // the header's logout form only
