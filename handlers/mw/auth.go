@@ -20,13 +20,10 @@ import (
 func Console(db *store.DB, sm *scs.SessionManager, loaders map[string]Loader) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			var token string
-			if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
-				token = ck.Value
-			}
+			token := sessionToken(c, sm)
 			var load func(*store.Batch)
-			if l := loaders[c.Request().Method+" "+c.Path()]; l != nil && token != "" { // no cookie: nobody to read for
-				load = func(b *store.Batch) { l(c, b) }
+			if token != "" { // no cookie: nobody to read for
+				load = routeLoader(c, loaders)
 			}
 			e, err := db.EnterConsole(c.Request().Context(), token, load)
 			if err != nil {

@@ -31,16 +31,21 @@ func Sessions(sm *scs.SessionManager, path string) echo.MiddlewareFunc {
 	}
 }
 
+// sessionToken returns the token of sm's cookie on the request, or "".
+func sessionToken(c echo.Context, sm *scs.SessionManager) string {
+	if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
+		return ck.Value
+	}
+	return ""
+}
+
 // serveSession loads the request's session from its cookie, runs next, and
 // saves the session: when modified, or, if touch says the stored row is
 // stale, to refresh its idle timeout (the stores apply the timeout on every
 // save). The response is buffered until the session is saved, so a failed
 // save becomes an error page rather than a lost login.
 func serveSession(c echo.Context, sm *scs.SessionManager, path string, touch func() bool, next echo.HandlerFunc) error {
-	var token string
-	if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
-		token = ck.Value
-	}
+	token := sessionToken(c, sm)
 	ctx, err := sm.Load(c.Request().Context(), token)
 	if err != nil {
 		// A session that cannot be read (an older format, a damaged row)

@@ -39,13 +39,10 @@ func Tenant(db *store.DB, sm *scs.SessionManager, requireMember bool, loaders ma
 			if !atrium.ValidSlug(slug) { // cannot name an organization: no query
 				return notFound()
 			}
-			var token string
-			if ck, err := c.Cookie(sm.Cookie.Name); err == nil {
-				token = ck.Value
-			}
+			token := sessionToken(c, sm)
 			var load func(*store.Batch)
-			if l := loaders[c.Request().Method+" "+c.Path()]; l != nil && requireMember {
-				load = func(b *store.Batch) { l(c, b) }
+			if requireMember {
+				load = routeLoader(c, loaders)
 			}
 			e, err := db.Enter(c.Request().Context(), slug, token, load)
 			if atrium.ErrorCode(err) == atrium.ENOTFOUND {
@@ -69,6 +66,16 @@ func Tenant(db *store.DB, sm *scs.SessionManager, requireMember bool, loaders ma
 // Loader queues a page's reads (see Tenant) and records their destination
 // with web.Preload.
 type Loader func(c echo.Context, b *store.Batch)
+
+// routeLoader returns the request's route's loader from loaders (keyed by
+// "METHOD /route/pattern") bound to c, or nil when it has none.
+func routeLoader(c echo.Context, loaders map[string]Loader) func(*store.Batch) {
+	l := loaders[c.Request().Method+" "+c.Path()]
+	if l == nil {
+		return nil
+	}
+	return func(b *store.Batch) { l(c, b) }
+}
 
 // requireMemberOf lets through the session's user only if Enter found them
 // to be a member, and puts them in the request context.
