@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 )
 
@@ -64,40 +63,25 @@ func (SessionCodec) Encode(deadline time.Time, values map[string]interface{}) ([
 // them was 7% of a dashboard view's CPU. Each caller gets its own copy of
 // the values, which scs modifies in place.
 func (SessionCodec) Decode(b []byte) (time.Time, map[string]interface{}, error) {
-	recent.mu.Lock()
-	d, ok := recent.m[string(b)]
-	recent.mu.Unlock()
+	d, ok := recentSessions.get(b)
 	if !ok {
 		var err error
 		if d.deadline, d.values, err = decodeSession(b); err != nil {
 			return time.Time{}, nil, err
 		}
-		recent.mu.Lock()
-		if len(recent.m) >= recentSessions {
-			for k := range recent.m { // Go picks a pseudo-random victim
-				delete(recent.m, k)
-				break
-			}
-		}
-		recent.m[string(b)] = decoded{d.deadline, copyValues(d.values)}
-		recent.mu.Unlock()
+		recentSessions.put(b, decoded{d.deadline, copyValues(d.values)})
 		return d.deadline, d.values, nil
 	}
 	return d.deadline, copyValues(d.values), nil
 }
 
-// recentSessions bounds Decode's memory of recent results.
-const recentSessions = 4096
+// recentSessions is Decode's memory of its last few thousand results.
+var recentSessions = newContentMemo[decoded](4096)
 
 type decoded struct {
 	deadline time.Time
 	values   map[string]interface{}
 }
-
-var recent = struct {
-	mu sync.Mutex
-	m  map[string]decoded
-}{m: make(map[string]decoded)}
 
 // copyValues copies session values deeply enough that changing the copy
 // leaves the original as it was: every accepted type but []string is a

@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"sync"
 
 	gojson "github.com/goccy/go-json"
 	"github.com/google/uuid"
@@ -27,7 +26,7 @@ func registerTypes(m *pgtype.Map) {
 // an audit page.
 func unmarshalJSON(data []byte, v any) error {
 	if m, ok := v.(*map[string]string); ok {
-		return flatObjects.decode(data, m)
+		return decodeFlatObject(data, m)
 	}
 	return gojson.Unmarshal(data, v)
 }
@@ -35,31 +34,19 @@ func unmarshalJSON(data []byte, v any) error {
 // flatObjects remembers the maps of recently decoded flat objects, by
 // content. Maps handed out are shared between every value decoded from the
 // same text, so they must be read, never written (see AuditEvent.Details).
-var flatObjects = flatObjectMemo{max: 2048}
+var flatObjects = newContentMemo[map[string]string](2048)
 
-type flatObjectMemo struct {
-	mu   sync.Mutex
-	max  int
-	seen map[string]map[string]string
-}
-
-func (f *flatObjectMemo) decode(data []byte, dst *map[string]string) error {
-	f.mu.Lock()
-	m, ok := f.seen[string(data)]
-	f.mu.Unlock()
-	if ok {
+// decodeFlatObject decodes data into dst through flatObjects.
+func decodeFlatObject(data []byte, dst *map[string]string) error {
+	if m, ok := flatObjects.get(data); ok {
 		*dst = m
 		return nil
 	}
+	var m map[string]string
 	if err := gojson.Unmarshal(data, &m); err != nil {
 		return err
 	}
-	f.mu.Lock()
-	if f.seen == nil || len(f.seen) >= f.max {
-		f.seen = make(map[string]map[string]string, f.max) // forget all: simpler than an LRU, and rare
-	}
-	f.seen[string(data)] = m
-	f.mu.Unlock()
+	flatObjects.put(data, m)
 	*dst = m
 	return nil
 }
