@@ -112,8 +112,9 @@ func (a *App) routes(e *echo.Echo) {
 
 	// Operator console: its own session namespace and accounts.
 	con := e.Group("/console")
-	con.GET("/login", a.console.ShowLogin, mw.Sessions(a.opSM, "/console"))
-	con.POST("/login", a.console.Login, mw.Sessions(a.opSM, "/console"))
+	conLogin := con.Group("/login", mw.Sessions(a.opSM, "/console"))
+	conLogin.GET("", a.console.ShowLogin)
+	conLogin.POST("", a.console.Login)
 	op := con.Group("", mw.Console(a.db, a.opSM, map[string]mw.Loader{
 		"GET /console":  a.console.LoadTenants,
 		"GET /console/": a.console.LoadTenants,

@@ -72,14 +72,18 @@ func RolePermissions(role string) []Permission {
 var builtinSets = func() map[string]map[string]bool {
 	sets := make(map[string]map[string]bool, len(Builtin))
 	for _, r := range Builtin {
-		set := make(map[string]bool, len(r.Permissions))
-		for _, p := range r.Permissions {
-			set[string(p)] = true
-		}
-		sets[r.Name] = set
+		sets[r.Name] = setOf(r.Permissions)
 	}
 	return sets
 }()
+
+func setOf(perms []Permission) map[string]bool {
+	set := make(map[string]bool, len(perms))
+	for _, p := range perms {
+		set[string(p)] = true
+	}
+	return set
+}
 
 // PermissionSet returns what u may do as a set of permission names, for
 // pages to ask. A built-in role's set is shared by every request: read it,
@@ -91,11 +95,7 @@ func PermissionSet(u *atrium.User) map[string]bool {
 	if set, ok := builtinSets[u.Role]; ok {
 		return set
 	}
-	set := make(map[string]bool, len(u.Permissions))
-	for _, p := range UserPermissions(u) {
-		set[string(p)] = true
-	}
-	return set
+	return setOf(UserPermissions(u))
 }
 
 // Can reports whether user holds permission p in the current organization.
