@@ -39,6 +39,9 @@ type Tenant struct {
 	ID   uuid.UUID
 	Slug string
 	Name string
+	// RequireMFA is the organization's demand that every member use
+	// two-factor authentication.
+	RequireMFA bool
 }
 
 // User is the person signed in to the current tenant.
@@ -52,6 +55,9 @@ type User struct {
 	// Permissions are a custom role's permissions; nil for a built-in
 	// role, whose permissions are defined in code (handlers/authz).
 	Permissions []string
+	// MFAEnabled tells whether they have turned on two-factor
+	// authentication.
+	MFAEnabled bool
 }
 
 // Operator is a member of the company's staff signed in to the console.

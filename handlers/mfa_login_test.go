@@ -243,8 +243,8 @@ func TestRequireMFA(t *testing.T) {
 		t.Helper()
 		tn := findTenant(t, s, slug)
 		ctx := atrium.WithTenant(context.Background(), &atrium.Tenant{ID: tn.ID, Slug: tn.Slug})
-		var st *store.SecuritySettings
-		if err := s.DB.InTenant(ctx, func(tx *store.Tx) (err error) { st, err = tx.FindSecuritySettings(ctx); return err }); err != nil {
+		var st store.SecuritySettings
+		if err := s.DB.ReadTenant(ctx, func(b *store.Batch) { b.FindSecuritySettings(&st) }); err != nil {
 			t.Fatal(err)
 		}
 		return st.RequireMFA

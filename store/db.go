@@ -112,7 +112,7 @@ func (db *DB) InTenant(ctx context.Context, fn func(*Tx) error) error {
 	if t == nil || t.ID == uuid.Nil {
 		return &atrium.Error{Code: atrium.EINTERNAL, Message: "no tenant", Err: errors.New("store: InTenant called without a tenant in context")}
 	}
-	return db.inTx(ctx, t.ID, func(tx pgx.Tx, ch *change) error {
+	return db.inTx(ctx, t.ID, pgx.TxOptions{}, func(tx pgx.Tx, ch *change) error {
 		// Anything in the tenant may have changed (a membership, a role,
 		// the organization): its cached entries go, unless the
 		// transaction narrows that down (onlySession).
@@ -121,10 +121,24 @@ func (db *DB) InTenant(ctx context.Context, fn func(*Tx) error) error {
 	})
 }
 
+// InTenantReadOnly is InTenant for reads that stream more rows than a
+// Batch should hold (the audit export): a READ ONLY transaction, so
+// PostgreSQL refuses any write fn attempts, and nothing counts as changed:
+// the tenant's cached entries stay.
+func (db *DB) InTenantReadOnly(ctx context.Context, fn func(*Tx) error) error {
+	t := atrium.TenantFromContext(ctx)
+	if t == nil || t.ID == uuid.Nil {
+		return &atrium.Error{Code: atrium.EINTERNAL, Message: "no tenant", Err: errors.New("store: InTenantReadOnly called without a tenant in context")}
+	}
+	return db.inTx(ctx, t.ID, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx, ch *change) error {
+		return fn(&Tx{tx: tx, TenantID: t.ID, ch: ch})
+	})
+}
+
 // InSystem runs fn in a transaction over the system-wide tables and commits if
 // fn returns nil.
 func (db *DB) InSystem(ctx context.Context, fn func(*SysTx) error) error {
-	return db.inTx(ctx, uuid.Nil, func(tx pgx.Tx, ch *change) error {
+	return db.inTx(ctx, uuid.Nil, pgx.TxOptions{}, func(tx pgx.Tx, ch *change) error {
 		return fn(&SysTx{tx: tx, ch: ch})
 	})
 }
@@ -133,9 +147,9 @@ func (db *DB) InSystem(ctx context.Context, fn func(*SysTx) error) error {
 // and commits, or rolls back when fn or the commit fails. After a commit the
 // entry cache forgets what fn noted in its change, at once, so this server
 // reads its own writes; other servers hear of it through the triggers.
-func (db *DB) inTx(ctx context.Context, tenant uuid.UUID, fn func(pgx.Tx, *change) error) (err error) {
+func (db *DB) inTx(ctx context.Context, tenant uuid.UUID, opts pgx.TxOptions, fn func(pgx.Tx, *change) error) (err error) {
 	var b pgx.Batch
-	b.BeginTx(pgx.TxOptions{})
+	b.BeginTx(opts)
 	if tenant != uuid.Nil {
 		b.Queue(setTenantSQL, tenant.String())
 	}

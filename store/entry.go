@@ -21,9 +21,6 @@ type Entry struct {
 	SessionUpdatedAt time.Time
 	// Member is the session user's membership; nil when there is none.
 	Member *Member
-	// RequireMFA is the organization's demand that every member use
-	// two-factor authentication.
-	RequireMFA bool
 	// MFAEnabled tells whether Member has turned on two-factor
 	// authentication; false without a member.
 	MFAEnabled bool
@@ -95,7 +92,7 @@ func scanEntry(row pgx.Row, e *Entry, expiry *time.Time) error {
 	var perms []string
 	var exp *time.Time
 	if err := row.Scan(&e.Tenant.ID, &e.Tenant.Name, &data, &updated, &memberID, &userID, &email, &name, &role,
-		&e.RequireMFA, &mfaEnabled, &roleName, &perms, &exp); err != nil {
+		&e.Tenant.RequireMFA, &mfaEnabled, &roleName, &perms, &exp); err != nil {
 		return err
 	}
 	if exp != nil {

@@ -161,7 +161,7 @@ func TestEntryCache(t *testing.T) {
 		e1, e2 := changed(t, "alpha", "tok-carl", func(db *store.DB) error {
 			return db.InTenant(f.ctxA, func(tx *store.Tx) error { _, err := tx.UpdateRequireMFA(ctx, true); return err })
 		})
-		if !e1.RequireMFA || !e2.RequireMFA {
+		if !e1.Tenant.RequireMFA || !e2.Tenant.RequireMFA {
 			t.Fatal("the organization's MFA requirement did not reach the cache")
 		}
 	})

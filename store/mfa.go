@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/atrium-dev/atrium"
 )
@@ -149,20 +150,18 @@ type SecuritySettings struct {
 	MembersWithoutMFA int
 }
 
-// FindSecuritySettings reads the current tenant's security settings.
-func (tx *Tx) FindSecuritySettings(ctx context.Context) (*SecuritySettings, error) {
-	var st SecuritySettings
-	err := tx.tx.QueryRow(ctx, `
+// FindSecuritySettings queues a read of the tenant's security settings into
+// dst.
+func (b *Batch) FindSecuritySettings(dst *SecuritySettings) {
+	b.b.Queue(`
 		SELECT t.require_mfa,
 		       (SELECT count(*) FROM memberships),
 		       (SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id
 		        WHERE u.mfa_enabled_at IS NULL)
-		FROM tenants t WHERE t.id = $1`, tx.TenantID,
-	).Scan(&st.RequireMFA, &st.Members, &st.MembersWithoutMFA)
-	if err != nil {
-		return nil, translate(err, "find security settings")
-	}
-	return &st, nil
+		FROM tenants t WHERE t.id = current_setting('app.tenant_id')::uuid`,
+	).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&dst.RequireMFA, &dst.Members, &dst.MembersWithoutMFA)
+	})
 }
 
 // UpdateRequireMFA sets whether the current tenant requires MFA of its
@@ -176,15 +175,4 @@ func (tx *Tx) UpdateRequireMFA(ctx context.Context, on bool) (bool, error) {
 		return false, translate(err, "update require mfa")
 	}
 	return tag.RowsAffected() == 1, nil
-}
-
-// TenantRequiresMFA reports whether the current tenant requires MFA of its
-// members.
-func (tx *Tx) TenantRequiresMFA(ctx context.Context) (bool, error) {
-	var on bool
-	err := tx.tx.QueryRow(ctx, `SELECT require_mfa FROM tenants WHERE id = $1`, tx.TenantID).Scan(&on)
-	if err != nil {
-		return false, translate(err, "tenant requires mfa")
-	}
-	return on, nil
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -192,6 +193,38 @@ func TestFailsClosed(t *testing.T) {
 		err := f.db.InTenant(ctx, func(tx *store.Tx) error { called = true; return nil })
 		if err == nil || called {
 			t.Fatalf("InTenant without a tenant: err %v, fn called %v", err, called)
+		}
+	})
+
+	t.Run("ErrInTenantReadOnlyWithoutTenant", func(t *testing.T) {
+		called := false
+		err := f.db.InTenantReadOnly(ctx, func(tx *store.Tx) error { called = true; return nil })
+		if err == nil || called {
+			t.Fatalf("InTenantReadOnly without a tenant: err %v, fn called %v", err, called)
+		}
+	})
+
+	// A read-only transaction sees the tenant's rows and nobody else's,
+	// and a write in it fails rather than slipping past the entry cache,
+	// which a read-only transaction does not tell.
+	t.Run("InTenantReadOnlyRefusesWrites", func(t *testing.T) {
+		var seen []string
+		err := f.db.InTenantReadOnly(f.ctxA, func(tx *store.Tx) error {
+			rows, err := tx.Raw().Query(f.ctxA, `SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id`)
+			if err != nil {
+				return err
+			}
+			seen, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			return err
+		})
+		if err != nil || !slices.Equal(seen, []string{"a@alpha.test"}) {
+			t.Fatalf("members seen: %v, %v; want only alpha's", seen, err)
+		}
+		err = f.db.InTenantReadOnly(f.ctxA, func(tx *store.Tx) error {
+			return tx.RecordAudit(f.ctxA, "test.write", "organization", f.a.ID.String(), "Alpha", nil)
+		})
+		if err == nil {
+			t.Fatal("a write in a read-only transaction succeeded")
 		}
 	})
 

@@ -170,7 +170,7 @@ func (h *Handler) Export(c echo.Context) error {
 	res.WriteHeader(http.StatusOK)
 	w := csv.NewWriter(res)
 	_ = w.Write([]string{"id", "time", "actor_kind", "actor", "action", "target_type", "target_id", "target", "ip", "user_agent", "details"})
-	err := h.db.InTenant(ctx, func(tx *store.Tx) error {
+	err := h.db.InTenantReadOnly(ctx, func(tx *store.Tx) error {
 		return tx.EachAuditEvent(ctx, f, func(e store.AuditEvent) error {
 			return w.Write([]string{
 				strconv.FormatInt(e.ID, 10), e.OccurredAt.UTC().Format(time.RFC3339), e.ActorKind,

@@ -35,21 +35,18 @@ func (h *Handler) renderAccount(c echo.Context, status int, a mfaviews.Account) 
 	ctx := c.Request().Context()
 	u := atrium.UserFromContext(ctx)
 	t := atrium.TenantFromContext(ctx)
-	err := h.db.InSystem(ctx, func(tx *store.SysTx) error {
-		var err error
-		if a.MFA, err = tx.FindMFA(ctx, u.ID); err != nil {
-			return err
-		}
-		ttx, err := tx.EnterTenant(ctx, t.ID)
-		if err != nil {
-			return err
-		}
-		a.RequireMFA, err = ttx.TenantRequiresMFA(ctx)
+	// A read, not a transaction: a transaction that enters the tenant
+	// counts as a change to it, and would drop every member's cached
+	// entry (store.Enter) on each view. The requirement is the one the
+	// tenant door enforces.
+	err := h.db.ReadSystem(ctx, func(tx *store.SysTx) (err error) {
+		a.MFA, err = tx.FindMFA(ctx, u.ID)
 		return err
 	})
 	if err != nil {
 		return err
 	}
+	a.RequireMFA = t.RequireMFA
 	if !a.MFA.Enabled() {
 		if key := h.enrollingKey(ctx); key != nil {
 			if a.Setup, err = setupOf(key); err != nil {

@@ -22,17 +22,8 @@ func (h *Handler) ShowSecurity(c echo.Context) error {
 func (h *Handler) renderSecurity(c echo.Context, status int, f views.Form) error {
 	ctx := c.Request().Context()
 	u := atrium.UserFromContext(ctx)
-	var s mfaviews.Security
-	err := h.db.InTenant(ctx, func(tx *store.Tx) error {
-		st, err := tx.FindSecuritySettings(ctx)
-		if err != nil {
-			return err
-		}
-		s.Settings = *st
-		s.OwnMFA, err = tx.MemberMFAEnabled(ctx, u.ID)
-		return err
-	})
-	if err != nil {
+	s := mfaviews.Security{OwnMFA: u.MFAEnabled}
+	if err := h.db.ReadTenant(ctx, func(b *store.Batch) { b.FindSecuritySettings(&s.Settings) }); err != nil {
 		return err
 	}
 	if f.Values == nil {

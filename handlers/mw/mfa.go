@@ -15,7 +15,7 @@ import (
 // (the enrollment page and its forms, logging out). Routes are matched by
 // their registered pattern, so no spelling of the URL slips past.
 func mustEnrollMFA(c echo.Context, e *store.Entry) bool {
-	if !e.RequireMFA || e.MFAEnabled {
+	if !e.Tenant.RequireMFA || e.MFAEnabled {
 		return false
 	}
 	const enroll = "/o/:org/account/mfa"

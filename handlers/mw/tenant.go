@@ -99,7 +99,7 @@ func requireMemberOf(e *store.Entry, sm *scs.SessionManager, next echo.HandlerFu
 			return enrollMFA(c, e)
 		}
 		ctx = atrium.WithUser(ctx, &atrium.User{ID: m.UserID, Email: m.Email, Name: m.Name, Role: m.Role,
-			RoleName: m.RoleName, Permissions: m.Permissions})
+			RoleName: m.RoleName, Permissions: m.Permissions, MFAEnabled: e.MFAEnabled})
 		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
 	}
