@@ -226,6 +226,9 @@ func run(ctx context.Context, cfg config) error {
 		if fix, err = signInAll(ctx, h.serverURL, s.HotTenants, cfg.Conns); err != nil {
 			return err
 		}
+		if err := h.findMembers(ctx, fix); err != nil {
+			return err
+		}
 		largest := i == len(cfg.Scales)-1
 		for _, t := range h.targets() {
 			if !t.Scaled && !largest {

@@ -29,7 +29,10 @@ func memberEmail(i, j int) string { return fmt.Sprintf("u%d.%d@bench.test", i, j
 // header to send (CSRF and session cookies) and the CSRF token its forms
 // carry.
 type session struct {
-	Slug   string // tenant slug; "" for the operator
+	// Slug is the tenant signed in to; for an operator, the tenant whose
+	// console page this session opens.
+	Slug   string
+	Member string // id of the tenant's member 2, whose page the owner opens
 	Email  string
 	Cookie string
 	CSRF   string
@@ -132,11 +135,12 @@ func signInAll(ctx context.Context, base string, hot, ops int) (*fixture, error)
 		s.Slug = slug
 		f.Tenants = append(f.Tenants, s)
 	}
-	for range ops {
+	for k := range ops {
 		op, err := signIn(ctx, base, "/console/login", "/console/", operatorEmail, operatorPassword)
 		if err != nil {
 			return nil, fmt.Errorf("sign in operator: %w", err)
 		}
+		op.Slug = f.Tenants[k%len(f.Tenants)].Slug
 		f.Operators = append(f.Operators, op)
 	}
 	return f, nil

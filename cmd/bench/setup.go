@@ -196,6 +196,40 @@ func (h *harness) hotTenantIDs(ctx context.Context, n int) ([]uuid.UUID, error) 
 	return ids, err
 }
 
+// findMembers sets each tenant session's Member: the id of the tenant's
+// first member who is not its owner (the owner's own with no other), whose
+// page the "member page" target opens.
+func (h *harness) findMembers(ctx context.Context, fix *fixture) error {
+	slugs := make([]string, len(fix.Tenants))
+	for i, s := range fix.Tenants {
+		slugs[i] = s.Slug
+	}
+	conn, err := pgx.Connect(ctx, h.superURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	rows, err := conn.Query(ctx, `
+		SELECT DISTINCT ON (t.slug) t.slug, m.id::text
+		FROM memberships m JOIN tenants t ON t.id = m.tenant_id
+		WHERE t.slug = ANY($1)
+		ORDER BY t.slug, m.role = 'owner', m.created_at, m.id`, slugs)
+	if err != nil {
+		return err
+	}
+	ids := map[string]string{}
+	var slug, id string
+	if _, err := pgx.ForEachRow(rows, []any{&slug, &id}, func() error { ids[slug] = id; return nil }); err != nil {
+		return err
+	}
+	for _, s := range fix.Tenants {
+		if s.Member = ids[s.Slug]; s.Member == "" {
+			return fmt.Errorf("find members: %s has none", s.Slug)
+		}
+	}
+	return nil
+}
+
 // startServer starts `atrium serve` on a free port with databaseURL, and
 // waits until it is ready. The entry cache's watcher always connects
 // directly (h.appURL): LISTEN does not pass through PgBouncer.
