@@ -25,16 +25,24 @@ func TestConsoleTenantAudit(t *testing.T) {
 		res := op.Get("/console/tenants/watched")
 		wantStatus(t, res, http.StatusOK)
 		wantText(t, res, "[data-testid=tenant-name]", "Watched")
-		if !strings.Contains(res.Doc.Find("[data-testid=tenant-audit]").Text(), "auth.login") {
+		log := res.Doc.Find("[data-testid=tenant-audit]").Text()
+		if !strings.Contains(log, "auth.login") {
 			t.Fatal("the owner's login is not in the operator's view")
+		}
+		if !strings.Contains(log, "operator.viewed_audit") {
+			t.Fatal("the operator's own look is not in their view")
 		}
 	})
 	t.Run("VisitIsAudited", func(t *testing.T) {
 		res := owner.Get("/o/watched/audit?action=operator.viewed_audit")
 		rows := res.Doc.Find("[data-testid=audit-events] tbody tr")
-		if rows.Length() != 1 || !strings.Contains(rows.Text(), "ops@atrium.test") {
+		if rows.Length() != 1 || !strings.Contains(rows.Text(), "ops@atrium.test") || !strings.Contains(rows.Text(), "Watched") {
 			t.Fatalf("the tenant cannot see the operator's visit: %s", rows.Text())
 		}
+	})
+	// Recording the look changes nothing a member's entry holds.
+	t.Run("MembersStayCached", func(t *testing.T) {
+		wantEntryKept(t, s, owner, "/o/watched/", func() { wantStatus(t, op.Get("/console/tenants/watched"), http.StatusOK) })
 	})
 	t.Run("ErrUnknownTenant", func(t *testing.T) {
 		wantErrorPage(t, op.Get("/console/tenants/nope-nope"), http.StatusNotFound)

@@ -35,18 +35,7 @@ type AuditEvent struct {
 // transaction as the change it describes, so the two commit or fail
 // together. Actor, address and user agent come from ctx.
 func (tx *Tx) RecordAudit(ctx context.Context, action, targetType, targetID, targetLabel string, details map[string]string) error {
-	kind, actorID, email := "system", (*uuid.UUID)(nil), ""
-	if o := atrium.OperatorFromContext(ctx); o != nil {
-		kind, actorID, email = "operator", &o.ID, o.Email
-	} else if u := atrium.UserFromContext(ctx); u != nil {
-		kind, actorID, email = "user", &u.ID, u.Email
-	}
-	var ip *netip.Addr
-	cl := atrium.ClientFromContext(ctx)
-	if a, err := netip.ParseAddr(cl.IP); err == nil {
-		ip = &a
-	}
-	ua := truncateUTF8(cl.UserAgent, 512)
+	a := actorOf(ctx)
 	if details == nil {
 		details = map[string]string{}
 	}
@@ -58,8 +47,76 @@ func (tx *Tx) RecordAudit(ctx context.Context, action, targetType, targetID, tar
 		INSERT INTO audit_events (tenant_id, actor_kind, actor_id, actor_email, action,
 		                          target_type, target_id, target_label, ip, user_agent, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		tx.TenantID, kind, actorID, email, action, targetType, targetID, targetLabel, ip, ua, string(d)) // text, not bytea: behind PgBouncer (exec mode) bytes reach jsonb as \x…
+		tx.TenantID, a.kind, a.id, a.email, action, targetType, targetID, targetLabel, a.ip, a.userAgent, string(d)) // text, not bytea: behind PgBouncer (exec mode) bytes reach jsonb as \x…
 	return translate(err, "record audit event")
+}
+
+// actor is who an audit event says acted, and from where.
+type actor struct {
+	kind      string // "operator", "user" or "system"
+	id        *uuid.UUID
+	email     string
+	ip        *netip.Addr
+	userAgent string
+}
+
+// actorOf reads the actor from ctx: the operator, else the user, else the
+// system.
+func actorOf(ctx context.Context) actor {
+	a := actor{kind: "system"}
+	if o := atrium.OperatorFromContext(ctx); o != nil {
+		a.kind, a.id, a.email = "operator", &o.ID, o.Email
+	} else if u := atrium.UserFromContext(ctx); u != nil {
+		a.kind, a.id, a.email = "user", &u.ID, u.Email
+	}
+	cl := atrium.ClientFromContext(ctx)
+	if ip, err := netip.ParseAddr(cl.IP); err == nil {
+		a.ip = &ip
+	}
+	a.userAgent = truncateUTF8(cl.UserAgent, 512)
+	return a
+}
+
+// OperatorLook is an operator opening an organization in the console, in
+// one round trip and one transaction: it finds the live organization by
+// slug, records the look in its audit log (so the organization sees when
+// operators looked) and reads its latest events, the look among them (up
+// to limit, and one more to tell whether there are older ones). An unknown
+// or deleted organization is ENOTFOUND and nothing is recorded. The
+// operator comes from ctx. No entry changes, so the entry cache is left
+// alone.
+func (db *DB) OperatorLook(ctx context.Context, slug string, limit int) (*Tenant, []AuditEvent, error) {
+	var t *Tenant
+	var events []AuditEvent
+	var b Batch
+	// The tenant is set only when the organization exists; without it the
+	// insert finds no tenant row and records nothing.
+	b.b.Queue(`
+		SELECT set_config('app.tenant_id', id::text, true), id, slug, name, member_count, created_at
+		FROM tenants WHERE slug = $1 AND deleted_at IS NULL`, slug,
+	).Query(func(rows pgx.Rows) error {
+		if !rows.Next() {
+			return rows.Err()
+		}
+		t = new(Tenant)
+		return rows.Scan(nil, &t.ID, &t.Slug, &t.Name, &t.MemberCount, &t.CreatedAt)
+	})
+	a := actorOf(ctx)
+	b.b.Queue(`
+		INSERT INTO audit_events (tenant_id, actor_kind, actor_id, actor_email, action,
+		                          target_type, target_id, target_label, ip, user_agent, details)
+		SELECT id, $1, $2, $3, 'operator.viewed_audit', 'organization', id::text, name, $4, $5, '{}'
+		FROM tenants WHERE id = nullif(current_setting('app.tenant_id', true), '')::uuid`,
+		a.kind, a.id, a.email, a.ip, a.userAgent)
+	b.FindAuditEvents(AuditFilter{Limit: limit}, &events)
+	err := db.pool.SendBatch(ctx, &b.b).Close()
+	if err != nil {
+		return nil, nil, translate(err, "operator look")
+	}
+	if t == nil {
+		return nil, nil, translate(errNoRows, "operator look")
+	}
+	return t, events, nil
 }
 
 // AuditFilter narrows the audit log. Zero fields match everything.
