@@ -44,6 +44,22 @@ func TestConsoleTenantAudit(t *testing.T) {
 	t.Run("MembersStayCached", func(t *testing.T) {
 		wantEntryKept(t, s, owner, "/o/watched/", func() { wantStatus(t, op.Get("/console/tenants/watched"), http.StatusOK) })
 	})
+	t.Run("LookRecordedOncePerWindow", func(t *testing.T) {
+		wantStatus(t, op.Get("/console/tenants/watched"), http.StatusOK)
+		res := owner.Get("/o/watched/audit?action=operator.viewed_audit")
+		if n := res.Doc.Find("[data-testid=audit-events] tbody tr").Length(); n != 1 {
+			t.Fatalf("%d looks recorded; want one for the looks within ten minutes", n)
+		}
+		// Another operator's look is news.
+		s.Operator(t, "ops2@atrium.test", "operator-password")
+		op2 := s.Client(t)
+		wantRedirect(t, op2.Post("/console/login", url.Values{"email": {"ops2@atrium.test"}, "password": {"operator-password"}}), "/console/")
+		wantStatus(t, op2.Get("/console/tenants/watched"), http.StatusOK)
+		res = owner.Get("/o/watched/audit?action=operator.viewed_audit")
+		if rows := res.Doc.Find("[data-testid=audit-events] tbody tr"); rows.Length() != 2 || !strings.Contains(rows.Text(), "ops2@atrium.test") {
+			t.Fatalf("the second operator's look is not recorded: %s", rows.Text())
+		}
+	})
 	t.Run("ErrUnknownTenant", func(t *testing.T) {
 		wantErrorPage(t, op.Get("/console/tenants/nope-nope"), http.StatusNotFound)
 	})

@@ -77,14 +77,20 @@ func actorOf(ctx context.Context) actor {
 	return a
 }
 
+// lookWindow is how long one operator's look at an organization is
+// recorded once (see OperatorLook).
+const lookWindow = 10 * time.Minute
+
 // OperatorLook is an operator opening an organization in the console, in
 // one round trip and one transaction: it finds the live organization by
 // slug, records the look in its audit log (so the organization sees when
 // operators looked) and reads its latest events, the look among them (up
-// to limit, and one more to tell whether there are older ones). An unknown
-// or deleted organization is ENOTFOUND and nothing is recorded. The
-// operator comes from ctx. No entry changes, so the entry cache is left
-// alone.
+// to limit, and one more to tell whether there are older ones). A look is
+// recorded once per operator and organization in lookWindow: reloading
+// the page is not news to the organization, and would bury its log. An
+// unknown or deleted organization is ENOTFOUND and nothing is recorded.
+// The operator comes from ctx. No entry changes, so the entry cache is
+// left alone.
 func (db *DB) OperatorLook(ctx context.Context, slug string, limit int) (*Tenant, []AuditEvent, error) {
 	var t *Tenant
 	var events []AuditEvent
@@ -105,9 +111,13 @@ func (db *DB) OperatorLook(ctx context.Context, slug string, limit int) (*Tenant
 	b.b.Queue(`
 		INSERT INTO audit_events (tenant_id, actor_kind, actor_id, actor_email, action,
 		                          target_type, target_id, target_label, ip, user_agent, details)
-		SELECT id, $1, $2, $3, 'operator.viewed_audit', 'organization', id::text, name, $4, $5, '{}'
-		FROM tenants WHERE id = nullif(current_setting('app.tenant_id', true), '')::uuid`,
-		a.kind, a.id, a.email, a.ip, a.userAgent)
+		SELECT t.id, $1, $2, $3, 'operator.viewed_audit', 'organization', t.id::text, t.name, $4, $5, '{}'
+		FROM tenants t WHERE t.id = nullif(current_setting('app.tenant_id', true), '')::uuid
+		AND NOT EXISTS (
+			SELECT 1 FROM audit_events e
+			WHERE e.tenant_id = t.id AND e.action = 'operator.viewed_audit' AND e.actor_id = $2
+			  AND e.occurred_at > now() - $6::interval)`,
+		a.kind, a.id, a.email, a.ip, a.userAgent, lookWindow)
 	b.FindAuditEvents(AuditFilter{Limit: limit}, &events)
 	err := db.pool.SendBatch(ctx, &b.b).Close()
 	if err != nil {
