@@ -11,9 +11,9 @@ import (
 	"github.com/atrium-dev/atrium/store"
 )
 
-// TestUUIDCodec scans ids in every shape the store reads them, in both of
-// pgx's result formats: binary (the codec's own path) and text (the simple
-// protocol, as some poolers force).
+// TestUUIDCodec scans ids in every shape the store reads them, and sends
+// them as parameters, in both of pgx's formats: binary (the codec's own
+// path) and text (the simple protocol, as some poolers force).
 func TestUUIDCodec(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -31,6 +31,17 @@ func TestUUIDCodec(t *testing.T) {
 			}
 			if id != want || some == nil || *some != want || none != nil || len(ids) != 2 || ids[1] != want {
 				t.Errorf("mode %v: %v %v %v %v", mode, id, some, none, ids)
+			}
+			// Sent as parameters: a UUID, a pointer to one, a nil pointer.
+			var same, wasNull bool
+			var asText string
+			var nilID *uuid.UUID
+			if err := tx.Raw().QueryRow(ctx, `SELECT $1::uuid = $2::uuid, $1::uuid::text, $3::uuid IS NULL`,
+				mode, want, &want, nilID).Scan(&same, &asText, &wasNull); err != nil {
+				return err
+			}
+			if !same || asText != want.String() || !wasNull {
+				t.Errorf("mode %v: sent %v, PostgreSQL saw equal %v, %q, null %v", mode, want, same, asText, wasNull)
 			}
 			// (In text, google/uuid's own Scan takes a NULL as the zero UUID.)
 			if err := tx.Raw().QueryRow(ctx, `SELECT NULL::uuid`, mode).Scan(&id); mode != pgx.QueryExecModeSimpleProtocol && err == nil {
