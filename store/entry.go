@@ -28,7 +28,8 @@ type Entry struct {
 
 // Enter resolves slug and the session token in one statement, under the
 // tenant's RLS policies (see enter_tenant in the migrations). An unknown or
-// deleted organization is ENOTFOUND. token may be empty.
+// deleted organization is ENOTFOUND. Without a token (a visitor who is not
+// signed in) only the organization is read, and load is not run.
 //
 // With load, the page's reads are queued behind it and everything travels
 // in one round trip (one implicit transaction): enter_tenant is then asked
@@ -42,15 +43,15 @@ type Entry struct {
 // one and its watcher runs); the next Enter with the same session then
 // asks the database only for the page's reads, behind the tenant setting.
 func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) (*Entry, error) {
-	var hash []byte
-	if token != "" {
-		hash = hashToken(token)
-		if e, ok := db.entries.get(slug, hash); ok {
-			if load == nil {
-				return e, nil
-			}
-			return e, db.readTenant(ctx, e.Tenant.ID, load)
+	if token == "" {
+		return db.enterAnonymous(ctx, slug)
+	}
+	hash := hashToken(token)
+	if e, ok := db.entries.get(slug, hash); ok {
+		if load == nil {
+			return e, nil
 		}
+		return e, db.readTenant(ctx, e.Tenant.ID, load)
 	}
 	gen := db.entries.generation()
 	var e Entry
@@ -77,6 +78,20 @@ func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) 
 	e.Tenant.Slug = slug
 	if err == nil && e.Member != nil {
 		db.entries.put(hash, &e, expiry, gen)
+	}
+	return &e, nil
+}
+
+// enterAnonymous is Enter without a session: only the tenant to find, by a
+// plain read of the registry rather than enter_tenant (a function call, a
+// tenant setting and a session lookup, several times the cost). Without a
+// session there is no member, so a page's reads are never queued.
+func (db *DB) enterAnonymous(ctx context.Context, slug string) (*Entry, error) {
+	e := Entry{Tenant: atrium.Tenant{Slug: slug}}
+	err := db.pool.QueryRow(ctx, `SELECT id, name, require_mfa FROM tenants WHERE slug = $1 AND deleted_at IS NULL`, slug).
+		Scan(&e.Tenant.ID, &e.Tenant.Name, &e.Tenant.RequireMFA)
+	if err != nil {
+		return nil, translate(err, "enter tenant")
 	}
 	return &e, nil
 }

@@ -46,9 +46,18 @@ func TestEnter(t *testing.T) {
 			t.Fatalf("entry = %+v, %v", e, err)
 		}
 	})
+	t.Run("NoSessionRunsNoPageReads", func(t *testing.T) {
+		called := false
+		e, err := f.db.Enter(ctx, "alpha", "", func(*store.Batch) { called = true })
+		if err != nil || e.Member != nil || called {
+			t.Fatalf("entry = %+v, %v, page reads queued: %v", e, err, called)
+		}
+	})
 	t.Run("ErrNotFoundUnknownSlug", func(t *testing.T) {
-		if _, err := f.db.Enter(ctx, "nope", "tok-a", nil); atrium.ErrorCode(err) != atrium.ENOTFOUND {
-			t.Fatalf("err = %v, want not found", err)
+		for _, token := range []string{"tok-a", ""} {
+			if _, err := f.db.Enter(ctx, "nope", token, nil); atrium.ErrorCode(err) != atrium.ENOTFOUND {
+				t.Fatalf("token %q: err = %v, want not found", token, err)
+			}
 		}
 	})
 	t.Run("TokenOfOtherTenantFindsNothing", func(t *testing.T) {

@@ -143,8 +143,10 @@ func TestDeleteTenant(t *testing.T) {
 	}
 
 	t.Run("GoneAtOnce", func(t *testing.T) {
-		if _, err := f.db.Enter(ctx, "alpha", "tok-a", nil); atrium.ErrorCode(err) != atrium.ENOTFOUND {
-			t.Fatalf("Enter: err = %v, want not found", err)
+		for _, token := range []string{"tok-a", ""} {
+			if _, err := f.db.Enter(ctx, "alpha", token, nil); atrium.ErrorCode(err) != atrium.ENOTFOUND {
+				t.Fatalf("Enter with token %q: err = %v, want not found", token, err)
+			}
 		}
 		if err := f.db.InTenant(f.ctxA, func(tx *store.Tx) error { _, err := tx.LockTenant(f.ctxA); return err }); atrium.ErrorCode(err) != atrium.ENOTFOUND {
 			t.Fatalf("LockTenant: err = %v, want not found", err)
