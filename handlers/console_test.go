@@ -70,3 +70,41 @@ func TestConsoleTenantAudit(t *testing.T) {
 		}
 	})
 }
+
+// TestConsoleOutbox pages through the emails kept instead of sent, newest
+// first, 20 to a page; the page's reads travel with the operator check.
+func TestConsoleOutbox(t *testing.T) {
+	t.Parallel()
+	s := apptest.New(t)
+	s.Operator(t, "ops@atrium.test", "operator-password")
+	sqlAsOwner(t, s, `INSERT INTO outbox (to_email, subject, body)
+		SELECT 'p' || i || '@example.com', 'Subject ' || i, 'Body <b>' || i || '</b>' FROM generate_series(1, 25) i`)
+	op := s.Client(t)
+	wantRedirect(t, op.Get("/console/outbox"), "/console/login")
+	wantRedirect(t, op.Post("/console/login", url.Values{"email": {"ops@atrium.test"}, "password": {"operator-password"}}), "/console/")
+
+	first := op.Get("/console/outbox")
+	wantStatus(t, first, http.StatusOK)
+	wantText(t, first, "[data-testid=outbox-total]", "25 messages")
+	msgs := first.Doc.Find("[data-testid=outbox-message]")
+	if msgs.Length() != 20 || strings.TrimSpace(msgs.First().Find("[data-testid=outbox-to]").Text()) != "p25@example.com" {
+		t.Fatalf("first page: %d messages, first to %q; want 20, newest (p25) first",
+			msgs.Length(), msgs.First().Find("[data-testid=outbox-to]").Text())
+	}
+	if body := first.Doc.Find("[data-testid=outbox-body]").First().Text(); body != "Body <b>25</b>" {
+		t.Fatalf("body shown as %q, want the text as written", body)
+	}
+	next, ok := first.Doc.Find(`nav.pager a[rel=next]`).Attr("href")
+	if !ok {
+		t.Fatal("no link to the next page")
+	}
+	second := op.Get(next)
+	wantStatus(t, second, http.StatusOK)
+	msgs = second.Doc.Find("[data-testid=outbox-message]")
+	if msgs.Length() != 5 || strings.TrimSpace(msgs.Last().Find("[data-testid=outbox-to]").Text()) != "p1@example.com" {
+		t.Fatalf("second page: %d messages; want the 5 oldest", msgs.Length())
+	}
+	if second.Doc.Find(`nav.pager a[rel=next]`).Length() != 0 {
+		t.Fatal("the last page links to a next one")
+	}
+}

@@ -116,8 +116,9 @@ func (a *App) routes(e *echo.Echo) {
 	conLogin.GET("", a.console.ShowLogin)
 	conLogin.POST("", a.console.Login)
 	op := con.Group("", mw.Console(a.db, a.opSM, map[string]mw.Loader{
-		"GET /console":  a.console.LoadTenants,
-		"GET /console/": a.console.LoadTenants,
+		"GET /console":        a.console.LoadTenants,
+		"GET /console/":       a.console.LoadTenants,
+		"GET /console/outbox": a.console.LoadOutbox,
 	}))
 	op.GET("", a.console.ShowTenants)
 	op.GET("/", a.console.ShowTenants)

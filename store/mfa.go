@@ -154,8 +154,7 @@ type SecuritySettings struct {
 // dst.
 func (b *Batch) FindSecuritySettings(dst *SecuritySettings) {
 	b.b.Queue(`
-		SELECT t.require_mfa,
-		       (SELECT count(*) FROM memberships),
+		SELECT t.require_mfa, t.member_count,
 		       (SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id
 		        WHERE u.mfa_enabled_at IS NULL)
 		FROM tenants t WHERE t.id = current_setting('app.tenant_id')::uuid`,

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,39 +32,30 @@ func (s *SysTx) CreateOutboxMessage(ctx context.Context, to, subject, body strin
 	return &m, nil
 }
 
-// FindOutboxMessages lists stored messages, newest first. limit is capped at
-// 200 and defaults to 20.
-func (s *SysTx) FindOutboxMessages(ctx context.Context, limit, offset int) ([]OutboxMessage, error) {
+// FindOutboxMessages queues a page of stored messages, newest first, into
+// list, and how many the outbox holds into total, for a system batch
+// (EnterConsole or ReadSystemBatch). limit is capped at 200 and defaults
+// to 20.
+func (b *Batch) FindOutboxMessages(limit, offset int, list *[]OutboxMessage, total *int) {
 	if limit <= 0 || limit > 200 {
 		limit = 20
 	}
-	if offset < 0 {
-		offset = 0
+	b.b.Queue(`SELECT count(*) FROM outbox`).QueryRow(func(row pgx.Row) error { return row.Scan(total) })
+	// The limit is written into the statement and the first page has no
+	// offset, so each is planned for what it reads (see FindTenants).
+	sql := fmt.Sprintf(`SELECT id, created_at, to_email, subject, body FROM outbox ORDER BY id DESC LIMIT %d`, limit)
+	var args []any
+	if offset > 0 {
+		sql += ` OFFSET $1`
+		args = append(args, offset)
 	}
-	rows, err := s.tx.Query(ctx, `
-		SELECT id, created_at, to_email, subject, body FROM outbox
-		ORDER BY id DESC
-		LIMIT $1 OFFSET $2`, limit, offset)
-	if err != nil {
-		return nil, translate(err, "find outbox messages")
-	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxMessage, error) {
-		var m OutboxMessage
-		err := r.Scan(&m.ID, &m.CreatedAt, &m.To, &m.Subject, &m.Body)
-		return m, err
+	b.b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
+		var err error
+		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxMessage, error) {
+			var m OutboxMessage
+			err := r.Scan(&m.ID, &m.CreatedAt, &m.To, &m.Subject, &m.Body)
+			return m, err
+		})
+		return err
 	})
-	if err != nil {
-		return nil, translate(err, "find outbox messages")
-	}
-	return list, nil
-}
-
-// CountOutboxMessages returns how many messages the outbox holds, for
-// pagination.
-func (s *SysTx) CountOutboxMessages(ctx context.Context) (int, error) {
-	var n int
-	if err := s.tx.QueryRow(ctx, `SELECT count(*) FROM outbox`).Scan(&n); err != nil {
-		return 0, translate(err, "count outbox messages")
-	}
-	return n, nil
 }

@@ -32,35 +32,26 @@ func TestOutbox(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = db.InSystem(ctx, func(tx *store.SysTx) error {
-			n, err := tx.CountOutboxMessages(ctx)
-			if err != nil {
-				return err
-			}
-			if n != 3 {
-				t.Errorf("count = %d, want 3", n)
-			}
-			list, err := tx.FindOutboxMessages(ctx, 2, 0)
-			if err != nil {
-				return err
-			}
-			if len(list) != 2 || list[0].To != "p2@example.com" || list[1].To != "p1@example.com" {
-				t.Errorf("first page = %+v, want p2 then p1 (newest first)", list)
-			}
-			if list[0].Subject != "Subject 2" || list[0].Body != "Body é <a href=\"x\">" {
-				t.Errorf("message = %+v", list[0])
-			}
-			list, err = tx.FindOutboxMessages(ctx, 2, 2)
-			if err != nil {
-				return err
-			}
-			if len(list) != 1 || list[0].To != "p0@example.com" {
-				t.Errorf("second page = %+v, want p0", list)
-			}
-			return nil
+		var first, second []store.OutboxMessage
+		var n, n2 int
+		err = db.ReadSystemBatch(ctx, func(b *store.Batch) {
+			b.FindOutboxMessages(2, 0, &first, &n)
+			b.FindOutboxMessages(2, 2, &second, &n2)
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if n != 3 || n2 != 3 {
+			t.Errorf("count = %d and %d, want 3", n, n2)
+		}
+		if len(first) != 2 || first[0].To != "p2@example.com" || first[1].To != "p1@example.com" {
+			t.Errorf("first page = %+v, want p2 then p1 (newest first)", first)
+		}
+		if first[0].Subject != "Subject 2" || first[0].Body != "Body é <a href=\"x\">" {
+			t.Errorf("message = %+v", first[0])
+		}
+		if len(second) != 1 || second[0].To != "p0@example.com" {
+			t.Errorf("second page = %+v, want p0", second)
 		}
 	})
 

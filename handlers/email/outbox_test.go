@@ -45,11 +45,8 @@ func TestOutboxSend(t *testing.T) {
 			t.Fatal(err)
 		}
 		var list []store.OutboxMessage
-		err := db.InSystem(ctx(t), func(tx *store.SysTx) error {
-			var err error
-			list, err = tx.FindOutboxMessages(ctx(t), 20, 0)
-			return err
-		})
+		var total int
+		err := db.ReadSystemBatch(ctx(t), func(b *store.Batch) { b.FindOutboxMessages(20, 0, &list, &total) })
 		if err != nil {
 			t.Fatal(err)
 		}
