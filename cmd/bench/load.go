@@ -66,9 +66,10 @@ var targets = []target{
 		Path: func(s *session) string { return "/o/" + s.Slug + "/audit" }},
 	{Name: "console", Baseline: "bare console", Operator: true, Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(*session) string { return "/console/" }},
-	// Every other page a signed-in user or the operator can open, as a
-	// ratio of the one-row bare page: each shows about a row's worth of
-	// data (a member, a form, a short list) in the full layout.
+	// Every other page a signed-in user or the operator can open: as a
+	// ratio of the one-row bare page, each showing about a row's worth of
+	// data (a member, a form, a short list) in the full layout, except the
+	// console's tenant page, which shows a page of the tenant's audit log.
 	{Name: "member page", Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(s *session) string { return "/o/" + s.Slug + "/members/" + s.Member }},
 	{Name: "roles", Method: http.MethodGet, Want: http.StatusOK,
@@ -85,7 +86,7 @@ var targets = []target{
 		Path: func(s *session) string { return "/o/" + s.Slug + "/account/mfa" }},
 	{Name: "login page", Anonymous: true, Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(s *session) string { return "/o/" + s.Slug + "/login" }},
-	{Name: "console tenant", Operator: true, Method: http.MethodGet, Want: http.StatusOK,
+	{Name: "console tenant", Baseline: "bare audit", Operator: true, Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(s *session) string { return "/console/tenants/" + s.Slug }},
 	{Name: "console outbox", Operator: true, Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(*session) string { return "/console/outbox" }},
