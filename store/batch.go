@@ -2,12 +2,9 @@ package store
 
 import (
 	"context"
-	"errors"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-
-	"github.com/atrium-dev/atrium"
 )
 
 // Batch queues a page's reads so they reach PostgreSQL in one round trip,
@@ -28,11 +25,11 @@ type Batch struct {
 // fails the whole batch fails and no destination may be trusted. Writes
 // belong in InTenant.
 func (db *DB) ReadTenant(ctx context.Context, fn func(*Batch)) error {
-	t := atrium.TenantFromContext(ctx)
-	if t == nil || t.ID == uuid.Nil {
-		return &atrium.Error{Code: atrium.EINTERNAL, Message: "no tenant", Err: errors.New("store: ReadTenant called without a tenant in context")}
+	id, err := tenantIn(ctx, "ReadTenant")
+	if err != nil {
+		return err
 	}
-	return db.readTenant(ctx, t.ID, fn)
+	return db.readTenant(ctx, id, fn)
 }
 
 // readTenant sends the tenant setting for id and the reads fn queues in one

@@ -108,17 +108,27 @@ type querier interface {
 // a bug, and the answer to a bug here is to fail closed. BEGIN and the tenant
 // setting travel in one round trip.
 func (db *DB) InTenant(ctx context.Context, fn func(*Tx) error) error {
-	t := atrium.TenantFromContext(ctx)
-	if t == nil || t.ID == uuid.Nil {
-		return &atrium.Error{Code: atrium.EINTERNAL, Message: "no tenant", Err: errors.New("store: InTenant called without a tenant in context")}
+	id, err := tenantIn(ctx, "InTenant")
+	if err != nil {
+		return err
 	}
-	return db.inTx(ctx, t.ID, pgx.TxOptions{}, func(tx pgx.Tx, ch *change) error {
+	return db.inTx(ctx, id, pgx.TxOptions{}, func(tx pgx.Tx, ch *change) error {
 		// Anything in the tenant may have changed (a membership, a role,
 		// the organization): its cached entries go, unless the
 		// transaction narrows that down (onlySession).
-		ch.tenants = append(ch.tenants, t.ID)
-		return fn(&Tx{tx: tx, TenantID: t.ID, ch: ch})
+		ch.tenants = append(ch.tenants, id)
+		return fn(&Tx{tx: tx, TenantID: id, ch: ch})
 	})
+}
+
+// tenantIn returns the id of the tenant in ctx. A tenant door called
+// without one is a bug, and the answer to a bug here is to fail closed.
+func tenantIn(ctx context.Context, door string) (uuid.UUID, error) {
+	t := atrium.TenantFromContext(ctx)
+	if t == nil || t.ID == uuid.Nil {
+		return uuid.Nil, &atrium.Error{Code: atrium.EINTERNAL, Message: "no tenant", Err: errors.New("store: " + door + " called without a tenant in context")}
+	}
+	return t.ID, nil
 }
 
 // InTenantReadOnly is InTenant for reads that stream more rows than a
@@ -126,12 +136,12 @@ func (db *DB) InTenant(ctx context.Context, fn func(*Tx) error) error {
 // PostgreSQL refuses any write fn attempts, and nothing counts as changed:
 // the tenant's cached entries stay.
 func (db *DB) InTenantReadOnly(ctx context.Context, fn func(*Tx) error) error {
-	t := atrium.TenantFromContext(ctx)
-	if t == nil || t.ID == uuid.Nil {
-		return &atrium.Error{Code: atrium.EINTERNAL, Message: "no tenant", Err: errors.New("store: InTenantReadOnly called without a tenant in context")}
+	id, err := tenantIn(ctx, "InTenantReadOnly")
+	if err != nil {
+		return err
 	}
-	return db.inTx(ctx, t.ID, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx, ch *change) error {
-		return fn(&Tx{tx: tx, TenantID: t.ID, ch: ch})
+	return db.inTx(ctx, id, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx, ch *change) error {
+		return fn(&Tx{tx: tx, TenantID: id, ch: ch})
 	})
 }
 
