@@ -19,6 +19,7 @@ import (
 	"github.com/atrium-dev/atrium/handlers/auth/password"
 	"github.com/atrium-dev/atrium/handlers/authz"
 	"github.com/atrium-dev/atrium/handlers/email"
+	"github.com/atrium-dev/atrium/handlers/mw"
 	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/views"
@@ -62,33 +63,26 @@ func listParams(c echo.Context) (q string, page web.Paging) {
 	return web.Search(c), web.PagingOf(c, PageSize)
 }
 
-// queueList queues the list's reads: one page of members and the open
+// listReads are the members page's: one page of members and the open
 // invites (the page shows those only to members who may invite).
-func queueList(b *store.Batch, q string, page web.Paging, l *memberviews.List) {
+var listReads = mw.Reads[memberviews.List](func(c echo.Context, b *store.Batch, l *memberviews.List) {
+	q, page := listParams(c)
+	l.Query = q
 	b.FindMembersPage(store.MemberFilter{Query: q, Limit: page.Size, Offset: page.Offset()}, &l.Members, &l.Total)
 	b.FindOpenInvites(&l.Invites)
-}
+})
 
 // Load queues the members page's reads into the request's first round trip
 // (the route's mw.Loader).
-func (h *Handler) Load(c echo.Context, b *store.Batch) {
-	q, page := listParams(c)
-	l := &memberviews.List{Query: q}
-	queueList(b, q, page, l)
-	web.Preload(c, l)
-}
+func (h *Handler) Load(c echo.Context, b *store.Batch) { listReads.Load(c, b) }
 
 // load returns the members page's data: preloaded by Load, or read now in
 // one round trip (after a form error, say).
 func (h *Handler) load(c echo.Context) (memberviews.List, error) {
-	ctx := c.Request().Context()
 	q, page := listParams(c)
-	l, ok := web.Preloaded[*memberviews.List](c)
-	if !ok {
-		l = &memberviews.List{Query: q}
-		if err := h.db.ReadTenant(ctx, func(b *store.Batch) { queueList(b, q, page, l) }); err != nil {
-			return *l, err
-		}
+	l, err := listReads.Read(c, h.db)
+	if err != nil {
+		return memberviews.List{}, err
 	}
 	l.PrevURL, l.NextURL, l.Summary = page.Links("", url.Values{"q": {q}}, l.Total, len(l.Members), false)
 	for _, r := range authz.Builtin {

@@ -11,6 +11,7 @@ import (
 	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/handlers/auth"
 	"github.com/atrium-dev/atrium/handlers/authz"
+	"github.com/atrium-dev/atrium/handlers/mw"
 	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/views"
@@ -23,12 +24,19 @@ func (h *Handler) ShowRoles(c echo.Context) error {
 	return h.renderRoles(c, http.StatusOK, views.Form{})
 }
 
+// rolesReads are the roles page's: the organization's custom roles.
+var rolesReads = mw.Reads[[]store.Role](func(_ echo.Context, b *store.Batch, dst *[]store.Role) { b.FindRoles(dst) })
+
+// LoadRoles queues the roles page's reads into the request's first round
+// trip (the route's mw.Loader).
+func (h *Handler) LoadRoles(c echo.Context, b *store.Batch) { rolesReads.Load(c, b) }
+
 func (h *Handler) renderRoles(c echo.Context, status int, f views.Form) error {
-	ctx := c.Request().Context()
-	r := memberviews.Roles{Form: f}
-	if err := h.db.ReadTenant(ctx, func(b *store.Batch) { b.FindRoles(&r.Custom) }); err != nil {
+	custom, err := rolesReads.Read(c, h.db)
+	if err != nil {
 		return err
 	}
+	r := memberviews.Roles{Form: f, Custom: *custom}
 	for _, b := range authz.Builtin {
 		r.Builtin = append(r.Builtin, memberviews.BuiltinRole{Name: b.Name, Description: b.Description, Permissions: names(b.Permissions)})
 	}

@@ -7,11 +7,21 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/atrium-dev/atrium"
+	"github.com/atrium-dev/atrium/handlers/mw"
 	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/views"
 	mfaviews "github.com/atrium-dev/atrium/views/mfa"
 )
+
+// securityReads are the security settings page's.
+var securityReads = mw.Reads[store.SecuritySettings](func(_ echo.Context, b *store.Batch, dst *store.SecuritySettings) {
+	b.FindSecuritySettings(dst)
+})
+
+// LoadSecurity queues the security settings page's reads into the request's
+// first round trip (the route's mw.Loader).
+func (h *Handler) LoadSecurity(c echo.Context, b *store.Batch) { securityReads.Load(c, b) }
 
 // ShowSecurity handles "GET /o/:org/settings/security": whether members
 // must use two-factor authentication, and how many have not set it up.
@@ -22,10 +32,11 @@ func (h *Handler) ShowSecurity(c echo.Context) error {
 func (h *Handler) renderSecurity(c echo.Context, status int, f views.Form) error {
 	ctx := c.Request().Context()
 	u := atrium.UserFromContext(ctx)
-	s := mfaviews.Security{OwnMFA: u.MFAEnabled}
-	if err := h.db.ReadTenant(ctx, func(b *store.Batch) { b.FindSecuritySettings(&s.Settings) }); err != nil {
+	settings, err := securityReads.Read(c, h.db)
+	if err != nil {
 		return err
 	}
+	s := mfaviews.Security{Settings: *settings, OwnMFA: u.MFAEnabled}
 	if f.Values == nil {
 		f.Values = map[string]string{"require_mfa": strconv.FormatBool(s.Settings.RequireMFA)}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/atrium-dev/atrium"
+	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 )
 
@@ -66,6 +67,29 @@ func Tenant(db *store.DB, sm *scs.SessionManager, requireMember bool, loaders ma
 // Loader queues a page's reads (see Tenant) and records their destination
 // with web.Preload.
 type Loader func(c echo.Context, b *store.Batch)
+
+// Reads are a tenant page's reads, filling a T: Load, the route's Loader,
+// queues them into the tenant door's round trip, and the handler takes the
+// result with Read.
+type Reads[T any] func(c echo.Context, b *store.Batch, dst *T)
+
+// Load is r as the route's Loader.
+func (r Reads[T]) Load(c echo.Context, b *store.Batch) {
+	dst := new(T)
+	r(c, b, dst)
+	web.Preload(c, dst)
+}
+
+// Read returns what the route's Loader read, or, when none ran (a form
+// answered with its page again, say), the same reads made now in one round
+// trip.
+func (r Reads[T]) Read(c echo.Context, db *store.DB) (*T, error) {
+	if dst, ok := web.Preloaded[*T](c); ok {
+		return dst, nil
+	}
+	dst := new(T)
+	return dst, db.ReadTenant(c.Request().Context(), func(b *store.Batch) { r(c, b, dst) })
+}
 
 // routeLoader returns the request's route's loader from loaders (keyed by
 // "METHOD /route/pattern") bound to c, or nil when it has none.

@@ -17,6 +17,7 @@ import (
 	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/handlers/auth"
 	"github.com/atrium-dev/atrium/handlers/email"
+	"github.com/atrium-dev/atrium/handlers/mw"
 	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/views"
@@ -58,6 +59,13 @@ const joinURLKey = "settings.join_url"
 // generalFields are the inputs of the name and URL form.
 var generalFields = []string{"name", "slug"}
 
+// joinLinkReads are the settings page's: the join link, if there is one.
+var joinLinkReads = mw.Reads[*store.JoinLink](func(_ echo.Context, b *store.Batch, dst **store.JoinLink) { b.FindJoinLink(dst) })
+
+// Load queues the settings page's reads into the request's first round
+// trip (the route's mw.Loader).
+func (h *Handler) Load(c echo.Context, b *store.Batch) { joinLinkReads.Load(c, b) }
+
 // Show handles "GET /o/:org/settings".
 func (h *Handler) Show(c echo.Context) error {
 	t := atrium.TenantFromContext(c.Request().Context())
@@ -69,9 +77,11 @@ func (h *Handler) Show(c echo.Context) error {
 // join link), and renders it with status.
 func (h *Handler) render(c echo.Context, status int, s settingsviews.Settings) error {
 	ctx := c.Request().Context()
-	if err := h.db.ReadTenant(ctx, func(b *store.Batch) { b.FindJoinLink(&s.JoinLink) }); err != nil {
+	link, err := joinLinkReads.Read(c, h.db)
+	if err != nil {
 		return err
 	}
+	s.JoinLink = *link
 	if s.Join.Values == nil && s.JoinLink != nil {
 		s.Join.Values = map[string]string{"domain": s.JoinLink.Domain}
 	}
