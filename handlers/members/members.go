@@ -95,16 +95,9 @@ func (h *Handler) load(c echo.Context) (memberviews.List, error) {
 // Show handles "GET /o/:org/members/:id": one member, with the changes the
 // viewer may make to them.
 func (h *Handler) Show(c echo.Context) error {
-	d, ok := web.Preloaded[*memberviews.Detail](c)
-	if !ok {
-		id, err := memberID(c)
-		if err != nil {
-			return err
-		}
-		d = &memberviews.Detail{}
-		if err := h.db.ReadTenant(c.Request().Context(), func(b *store.Batch) { queueMember(b, id, d) }); err != nil {
-			return err
-		}
+	d, err := memberReads.Read(c, h.db)
+	if err != nil {
+		return err
 	}
 	if d.Member == nil {
 		return errNoMember()
@@ -117,22 +110,19 @@ func (h *Handler) Show(c echo.Context) error {
 	return web.Render(c, http.StatusOK, memberviews.Member(p, *d))
 }
 
-// LoadMember queues the member page's reads into the request's first round
-// trip (the route's mw.Loader). A malformed id queues nothing: Show answers
-// it as a member that does not exist.
-func (h *Handler) LoadMember(c echo.Context, b *store.Batch) {
+// memberReads are the member page's: the member and the organization's
+// custom roles. A malformed id reads nothing, and Show answers it as a
+// member that does not exist.
+var memberReads = mw.Reads[memberviews.Detail](func(c echo.Context, b *store.Batch, d *memberviews.Detail) {
 	if id, err := memberID(c); err == nil {
-		d := &memberviews.Detail{}
-		queueMember(b, id, d)
-		web.Preload(c, d)
+		b.FindMemberByID(id, &d.Member)
+		b.FindRoleChoices(&d.CustomRoles)
 	}
-}
+})
 
-// queueMember queues one member and the organization's custom roles.
-func queueMember(b *store.Batch, id uuid.UUID, d *memberviews.Detail) {
-	b.FindMemberByID(id, &d.Member)
-	b.FindRoleChoices(&d.CustomRoles)
-}
+// LoadMember queues the member page's reads into the request's first round
+// trip (the route's mw.Loader).
+func (h *Handler) LoadMember(c echo.Context, b *store.Batch) { memberReads.Load(c, b) }
 
 // errNoMember answers a member id that names no member of this
 // organization, whether it exists elsewhere or not.
