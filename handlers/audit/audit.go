@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/atrium-dev/atrium"
+	"github.com/atrium-dev/atrium/handlers/mw"
 	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/views"
@@ -105,33 +106,27 @@ func query(v auditviews.Filter) url.Values {
 	return q
 }
 
-// preloaded is what Load queues for Show.
-type preloaded struct{ events []store.AuditEvent }
+// reads are the audit page's: the page of events its filter asks for. An
+// invalid filter reads nothing; Show answers it with the form's errors.
+var reads = mw.Reads[[]store.AuditEvent](func(c echo.Context, b *store.Batch, events *[]store.AuditEvent) {
+	if f, v := parseFilter(c); len(v.Errors) == 0 {
+		b.FindAuditEvents(f, events)
+	}
+})
 
 // Load queues the audit page's reads into the request's first round trip
-// (the route's mw.Loader); an invalid filter queues nothing.
-func (h *Handler) Load(c echo.Context, b *store.Batch) {
-	f, v := parseFilter(c)
-	if len(v.Errors) > 0 {
-		return
-	}
-	p := &preloaded{}
-	b.FindAuditEvents(f, &p.events)
-	web.Preload(c, p)
-}
+// (the route's mw.Loader).
+func (h *Handler) Load(c echo.Context, b *store.Batch) { reads.Load(c, b) }
 
 // Show handles "GET /o/:org/audit".
 func (h *Handler) Show(c echo.Context) error {
 	ctx := c.Request().Context()
 	f, v := parseFilter(c)
-	var events []store.AuditEvent
-	if p, ok := web.Preloaded[*preloaded](c); ok {
-		events = p.events
-	} else if len(v.Errors) == 0 {
-		if err := h.db.ReadTenant(ctx, func(b *store.Batch) { b.FindAuditEvents(f, &events) }); err != nil {
-			return err
-		}
+	read, err := reads.Read(c, h.db)
+	if err != nil {
+		return err
 	}
+	events := *read
 	base := "/o/" + atrium.TenantFromContext(ctx).Slug + "/audit"
 	if len(events) > pageSize {
 		events = events[:pageSize]
