@@ -144,7 +144,7 @@ func (s *SysTx) EachUserTenant(ctx context.Context, userID uuid.UUID, fn func(*T
 	}
 	tenants, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
 		var t Tenant
-		err := r.Scan(&t.ID, &t.Slug, &t.Name, &t.MemberCount, &t.CreatedAt)
+		err := r.Scan(t.fields()...)
 		return t, err
 	})
 	if err != nil {

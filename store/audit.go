@@ -105,7 +105,7 @@ func (db *DB) OperatorLook(ctx context.Context, slug string, limit int) (*Tenant
 			return rows.Err()
 		}
 		t = new(Tenant)
-		return rows.Scan(nil, &t.ID, &t.Slug, &t.Name, &t.MemberCount, &t.CreatedAt)
+		return rows.Scan(append([]any{nil}, t.fields()...)...)
 	})
 	a := actorOf(ctx)
 	b.b.Queue(`

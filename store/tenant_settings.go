@@ -16,7 +16,7 @@ func (tx *Tx) LockTenant(ctx context.Context) (*Tenant, error) {
 	err := tx.tx.QueryRow(ctx, `
 		SELECT id, slug, name, member_count, created_at FROM tenants
 		WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, tx.TenantID,
-	).Scan(&t.ID, &t.Slug, &t.Name, &t.MemberCount, &t.CreatedAt)
+	).Scan(t.fields()...)
 	if err != nil {
 		return nil, translate(err, "lock tenant")
 	}
@@ -76,7 +76,7 @@ func (s *SysTx) FindTenantByFormerSlug(ctx context.Context, slug string) (*Tenan
 		SELECT t.id, t.slug, t.name, t.member_count, t.created_at
 		FROM tenant_slug_history h JOIN tenants t ON t.id = h.owner_tenant
 		WHERE h.slug = $1 AND h.changed_at > now() - slug_redirect_period() AND t.deleted_at IS NULL`, slug,
-	).Scan(&t.ID, &t.Slug, &t.Name, &t.MemberCount, &t.CreatedAt)
+	).Scan(t.fields()...)
 	if err != nil {
 		return nil, translate(err, "find tenant by former slug")
 	}

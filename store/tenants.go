@@ -18,13 +18,19 @@ type Tenant struct {
 	CreatedAt   time.Time
 }
 
+// fields are t's scan destinations for the registry's columns in the order
+// every reader selects them: id, slug, name, member_count, created_at.
+func (t *Tenant) fields() []any {
+	return []any{&t.ID, &t.Slug, &t.Name, &t.MemberCount, &t.CreatedAt}
+}
+
 // FindTenantBySlug returns the live (not deleted) tenant with that slug.
 func (s *SysTx) FindTenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
 	var t Tenant
 	err := s.tx.QueryRow(ctx, `
 		SELECT id, slug, name, member_count, created_at
 		FROM tenants WHERE slug = $1 AND deleted_at IS NULL`, slug,
-	).Scan(&t.ID, &t.Slug, &t.Name, &t.MemberCount, &t.CreatedAt)
+	).Scan(t.fields()...)
 	if err != nil {
 		return nil, translate(err, "find tenant by slug")
 	}
@@ -97,7 +103,7 @@ func (b *Batch) FindTenants(f TenantFilter, list *[]Tenant, total *int, approx *
 		var err error
 		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
 			var t Tenant
-			err := r.Scan(&t.ID, &t.Slug, &t.Name, &t.MemberCount, &t.CreatedAt)
+			err := r.Scan(t.fields()...)
 			return t, err
 		})
 		return err

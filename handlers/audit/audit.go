@@ -122,7 +122,7 @@ func (h *Handler) Load(c echo.Context, b *store.Batch) { reads.Load(c, b) }
 func (h *Handler) Show(c echo.Context) error {
 	ctx := c.Request().Context()
 	f, v := parseFilter(c)
-	read, err := reads.Read(c, h.db)
+	read, err := reads.Read(c, h.db.ReadTenant)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/handlers/auth"
 	"github.com/atrium-dev/atrium/handlers/auth/password"
+	"github.com/atrium-dev/atrium/handlers/mw"
 	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/views"
@@ -104,31 +105,24 @@ func (h *Handler) Logout(c echo.Context) error {
 
 const tenantsPageSize = 50
 
-// LoadTenants queues the organization list's reads into the operator
-// check's round trip (the route's mw.Loader).
-func (h *Handler) LoadTenants(c echo.Context, b *store.Batch) {
-	l := &consoleviews.TenantList{}
-	queueTenants(c, b, l)
-	web.Preload(c, l)
-}
-
-// queueTenants queues the page of organizations the request asks for.
-func queueTenants(c echo.Context, b *store.Batch, l *consoleviews.TenantList) {
+// tenantsReads are the organization list's: the page of organizations
+// the request asks for.
+var tenantsReads = mw.Reads[consoleviews.TenantList](func(c echo.Context, b *store.Batch, l *consoleviews.TenantList) {
 	q, page := web.Search(c), web.PagingOf(c, tenantsPageSize)
 	l.Query = q
 	b.FindTenants(store.TenantFilter{Query: q, Limit: page.Size, Offset: page.Offset()}, &l.Tenants, &l.Total, &l.Approx)
-}
+})
+
+// LoadTenants queues the organization list's reads into the operator
+// check's round trip (the route's mw.Loader).
+func (h *Handler) LoadTenants(c echo.Context, b *store.Batch) { tenantsReads.Load(c, b) }
 
 // ShowTenants handles "GET /console/": the organizations, newest first,
 // with search and pagination.
 func (h *Handler) ShowTenants(c echo.Context) error {
-	l, ok := web.Preloaded[*consoleviews.TenantList](c)
-	if !ok {
-		l = &consoleviews.TenantList{}
-		err := h.db.ReadSystemBatch(c.Request().Context(), func(b *store.Batch) { queueTenants(c, b, l) })
-		if err != nil {
-			return err
-		}
+	l, err := tenantsReads.Read(c, h.db.ReadSystemBatch)
+	if err != nil {
+		return err
 	}
 	q, page := web.Search(c), web.PagingOf(c, tenantsPageSize)
 	l.PrevURL, l.NextURL, l.Summary = page.Links("/console/", url.Values{"q": {q}}, l.Total, len(l.Tenants), l.Approx)

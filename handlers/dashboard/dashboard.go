@@ -32,7 +32,7 @@ func (h *Handler) Load(c echo.Context, b *store.Batch) { reads.Load(c, b) }
 
 // Show handles "GET /o/:org/".
 func (h *Handler) Show(c echo.Context) error {
-	s, err := reads.Read(c, h.db)
+	s, err := reads.Read(c, h.db.ReadTenant)
 	if err != nil {
 		return err
 	}

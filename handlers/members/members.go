@@ -80,7 +80,7 @@ func (h *Handler) Load(c echo.Context, b *store.Batch) { listReads.Load(c, b) }
 // one round trip (after a form error, say).
 func (h *Handler) load(c echo.Context) (memberviews.List, error) {
 	q, page := listParams(c)
-	l, err := listReads.Read(c, h.db)
+	l, err := listReads.Read(c, h.db.ReadTenant)
 	if err != nil {
 		return memberviews.List{}, err
 	}
@@ -95,7 +95,7 @@ func (h *Handler) load(c echo.Context) (memberviews.List, error) {
 // Show handles "GET /o/:org/members/:id": one member, with the changes the
 // viewer may make to them.
 func (h *Handler) Show(c echo.Context) error {
-	d, err := memberReads.Read(c, h.db)
+	d, err := memberReads.Read(c, h.db.ReadTenant)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ var rolesReads = mw.Reads[[]store.Role](func(_ echo.Context, b *store.Batch, dst
 func (h *Handler) LoadRoles(c echo.Context, b *store.Batch) { rolesReads.Load(c, b) }
 
 func (h *Handler) renderRoles(c echo.Context, status int, f views.Form) error {
-	custom, err := rolesReads.Read(c, h.db)
+	custom, err := rolesReads.Read(c, h.db.ReadTenant)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func (h *Handler) ShowSecurity(c echo.Context) error {
 func (h *Handler) renderSecurity(c echo.Context, status int, f views.Form) error {
 	ctx := c.Request().Context()
 	u := atrium.UserFromContext(ctx)
-	settings, err := securityReads.Read(c, h.db)
+	settings, err := securityReads.Read(c, h.db.ReadTenant)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package mw
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"time"
@@ -68,9 +69,9 @@ func Tenant(db *store.DB, sm *scs.SessionManager, requireMember bool, loaders ma
 // with web.Preload.
 type Loader func(c echo.Context, b *store.Batch)
 
-// Reads are a tenant page's reads, filling a T: Load, the route's Loader,
-// queues them into the tenant door's round trip, and the handler takes the
-// result with Read.
+// Reads are a page's reads, filling a T: Load, the route's Loader, queues
+// them into the door's round trip (the tenant door, or the console's), and
+// the handler takes the result with Read.
 type Reads[T any] func(c echo.Context, b *store.Batch, dst *T)
 
 // Load is r as the route's Loader.
@@ -82,13 +83,14 @@ func (r Reads[T]) Load(c echo.Context, b *store.Batch) {
 
 // Read returns what the route's Loader read, or, when none ran (a form
 // answered with its page again, say), the same reads made now in one round
-// trip.
-func (r Reads[T]) Read(c echo.Context, db *store.DB) (*T, error) {
+// trip through read: store.DB's ReadTenant, or ReadSystemBatch for a
+// console page.
+func (r Reads[T]) Read(c echo.Context, read func(context.Context, func(*store.Batch)) error) (*T, error) {
 	if dst, ok := web.Preloaded[*T](c); ok {
 		return dst, nil
 	}
 	dst := new(T)
-	return dst, db.ReadTenant(c.Request().Context(), func(b *store.Batch) { r(c, b, dst) })
+	return dst, read(c.Request().Context(), func(b *store.Batch) { r(c, b, dst) })
 }
 
 // routeLoader returns the request's route's loader from loaders (keyed by

@@ -77,7 +77,7 @@ func (h *Handler) Show(c echo.Context) error {
 // join link), and renders it with status.
 func (h *Handler) render(c echo.Context, status int, s settingsviews.Settings) error {
 	ctx := c.Request().Context()
-	link, err := joinLinkReads.Read(c, h.db)
+	link, err := joinLinkReads.Read(c, h.db.ReadTenant)
 	if err != nil {
 		return err
 	}
