@@ -171,11 +171,10 @@ func (f AuditFilter) where() (string, []any) {
 const auditColumns = `id, occurred_at, actor_kind, actor_id, actor_email, action,
 	target_type, target_id, target_label, coalesce(host(ip), ''), user_agent, details`
 
-func scanAudit(row pgx.CollectableRow) (AuditEvent, error) {
-	var e AuditEvent
-	err := row.Scan(&e.ID, &e.OccurredAt, &e.ActorKind, &e.ActorID, &e.ActorEmail, &e.Action,
-		&e.TargetType, &e.TargetID, &e.TargetLabel, &e.IP, &e.UserAgent, &e.Details)
-	return e, err
+// fields are e's scan destinations for auditColumns.
+func (e *AuditEvent) fields() []any {
+	return []any{&e.ID, &e.OccurredAt, &e.ActorKind, &e.ActorID, &e.ActorEmail, &e.Action,
+		&e.TargetType, &e.TargetID, &e.TargetLabel, &e.IP, &e.UserAgent, &e.Details}
 }
 
 // FindAuditEvents queues one page of the log, newest first, into dst. The
@@ -189,7 +188,7 @@ func (b *Batch) FindAuditEvents(f AuditFilter, dst *[]AuditEvent) {
 	args = append(args, f.Limit+1)
 	b.b.Queue(fmt.Sprintf(`SELECT %s FROM audit_events %s ORDER BY id DESC LIMIT $%d`, auditColumns, where, len(args)), args...).
 		Query(func(rows pgx.Rows) error {
-			list, err := pgx.CollectRows(rows, scanAudit)
+			list, err := collectPage(rows, f.Limit+1, (*AuditEvent).fields)
 			*dst = list
 			return err
 		})
@@ -205,9 +204,11 @@ func (tx *Tx) EachAuditEvent(ctx context.Context, f AuditFilter, fn func(AuditEv
 		return translate(err, "export audit events")
 	}
 	defer rows.Close()
+	var e AuditEvent
+	dst := e.fields()
 	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
+		e = AuditEvent{} // the row's own ActorID, not the one before's
+		if err := rows.Scan(dst...); err != nil {
 			return translate(err, "export audit events")
 		}
 		if err := fn(e); err != nil {

@@ -12,3 +12,8 @@ func (s *SysTx) Raw() pgx.Tx { return s.tx.(pgx.Tx) }
 // Raw queues a statement the application never sends, for tests of how a
 // batch fails.
 func (b *Batch) Raw(sql string, args ...any) { b.b.Queue(sql, args...) }
+
+// CollectPage exposes collectPage to tests.
+func CollectPage[T any](rows pgx.Rows, n int, fields func(*T) []any) ([]T, error) {
+	return collectPage(rows, n, fields)
+}

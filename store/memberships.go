@@ -90,10 +90,15 @@ func (tx *Tx) FindMemberByUserID(ctx context.Context, userID uuid.UUID) (*Member
 
 const findMembersSQL = memberSelect + ` ORDER BY u.name, u.email LIMIT $1`
 
+// fields are m's scan destinations for memberSelect's columns.
+func (m *Member) fields() []any {
+	return []any{&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt,
+		&m.CustomRoleID, &m.RoleName, &m.Permissions}
+}
+
 func scanMember(row pgx.CollectableRow) (Member, error) {
 	var m Member
-	err := row.Scan(&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt,
-		&m.CustomRoleID, &m.RoleName, &m.Permissions)
+	err := row.Scan(m.fields()...)
 	return m, err
 }
 
@@ -103,7 +108,7 @@ func (tx *Tx) FindMembers(ctx context.Context, limit int) ([]Member, error) {
 	if err != nil {
 		return nil, translate(err, "find members")
 	}
-	list, err := pgx.CollectRows(rows, scanMember)
+	list, err := collectPage(rows, limit, (*Member).fields)
 	return list, translate(err, "find members")
 }
 
@@ -171,16 +176,15 @@ type MemberFilter struct {
 
 // memberListSelect reads what the member list shows: memberSelect without
 // the custom role's id and permissions, which a page of 50 rows would scan
-// for nothing (scanListedMember).
+// for nothing (listedFields).
 const memberListSelect = `
 	SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at, coalesce(r.name, '')
 	FROM memberships m JOIN users u ON u.id = m.user_id
 	LEFT JOIN roles r ON r.id = m.custom_role_id`
 
-func scanListedMember(row pgx.CollectableRow) (Member, error) {
-	var m Member
-	err := row.Scan(&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt, &m.RoleName)
-	return m, err
+// listedFields are m's scan destinations for memberListSelect's columns.
+func (m *Member) listedFields() []any {
+	return []any{&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt, &m.RoleName}
 }
 
 // FindMembersPage queues one page of members matching f, by name, and the
@@ -192,7 +196,7 @@ func (b *Batch) FindMembersPage(f MemberFilter, dst *[]Member, total *int) {
 		f.Limit = 50
 	}
 	collect := func(rows pgx.Rows) error {
-		list, err := pgx.CollectRows(rows, scanListedMember)
+		list, err := collectPage(rows, f.Limit, (*Member).listedFields)
 		*dst = list
 		return err
 	}

@@ -51,10 +51,8 @@ func (b *Batch) FindOutboxMessages(limit, offset int, list *[]OutboxMessage, tot
 	}
 	b.b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
 		var err error
-		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxMessage, error) {
-			var m OutboxMessage
-			err := r.Scan(&m.ID, &m.CreatedAt, &m.To, &m.Subject, &m.Body)
-			return m, err
+		*list, err = collectPage(rows, limit, func(m *OutboxMessage) []any {
+			return []any{&m.ID, &m.CreatedAt, &m.To, &m.Subject, &m.Body}
 		})
 		return err
 	})

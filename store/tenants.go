@@ -101,11 +101,7 @@ func (b *Batch) FindTenants(f TenantFilter, list *[]Tenant, total *int, approx *
 	}
 	b.b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
 		var err error
-		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
-			var t Tenant
-			err := r.Scan(t.fields()...)
-			return t, err
-		})
+		*list, err = collectPage(rows, f.Limit, (*Tenant).fields)
 		return err
 	})
 }

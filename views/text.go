@@ -34,12 +34,26 @@ func (t UTCTime) Render(_ context.Context, w io.Writer) error {
 	u := time.Time(t).UTC()
 	var b [80]byte
 	buf := append(b[:0], `<time datetime="`...)
-	buf = u.AppendFormat(buf, "2006-01-02T15:04:05Z")
-	buf = append(buf, `">`...)
-	buf = u.AppendFormat(buf, time.DateTime)
+	buf = appendDateTime(buf, u, 'T')
+	buf = append(buf, `Z">`...)
+	buf = appendDateTime(buf, u, ' ')
 	buf = append(buf, "</time>"...)
 	_, err := w.Write(buf)
 	return err
+}
+
+// appendDateTime appends u as "2006-01-02" sep "15:04:05", what
+// u.AppendFormat gives with that layout, without parsing the layout for
+// each of a page's 50 rows (a sixth of the audit log's rendering).
+func appendDateTime(b []byte, u time.Time, sep byte) []byte {
+	y, mo, d := u.Date()
+	if y < 0 || y > 9999 {
+		return u.AppendFormat(b, "2006-01-02"+string(sep)+"15:04:05")
+	}
+	h, mi, s := u.Clock()
+	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
+	b = append(b, byte('0'+mo/10), byte('0'+mo%10), '-', byte('0'+d/10), byte('0'+d%10), sep)
+	return append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10))
 }
 
 // Details formats an audit event's details as key, kv, value pairs joined
@@ -75,6 +89,21 @@ type Date time.Time
 // Render writes the date.
 func (d Date) Render(_ context.Context, w io.Writer) error {
 	var b [24]byte
-	_, err := w.Write(time.Time(d).UTC().AppendFormat(b[:0], "2 Jan 2006"))
+	_, err := w.Write(appendDate(b[:0], time.Time(d).UTC()))
 	return err
+}
+
+// appendDate appends u as u.AppendFormat(b, "2 Jan 2006") does, without
+// parsing the layout each time.
+func appendDate(b []byte, u time.Time) []byte {
+	y, mo, d := u.Date()
+	if y < 0 || y > 9999 {
+		return u.AppendFormat(b, "2 Jan 2006")
+	}
+	if d >= 10 {
+		b = append(b, byte('0'+d/10))
+	}
+	b = append(b, byte('0'+d%10), ' ')
+	b = append(b, mo.String()[:3]...)
+	return append(b, ' ', byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10))
 }

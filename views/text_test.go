@@ -3,6 +3,7 @@ package views
 import (
 	"context"
 	"html"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -20,13 +21,24 @@ func TestTextEscapesLikeHTML(t *testing.T) {
 	}
 }
 
+// instants are the cases of a formatting test and a sweep of random ones
+// from year −1 to 10,001, each checked against time.Format.
+func instants(cases ...time.Time) []time.Time {
+	r := rand.New(rand.NewPCG(1, 2))
+	lo, hi := time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(10001, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	for range 20000 {
+		cases = append(cases, time.Unix(lo+r.Int64N(hi-lo), r.Int64N(1e9)))
+	}
+	return cases
+}
+
 func TestUTCTime(t *testing.T) {
-	for _, tc := range []time.Time{
+	for _, tc := range instants(
 		time.Date(2026, 11, 27, 21, 5, 9, 999, time.UTC),
 		time.Date(987, 1, 2, 3, 4, 5, 0, time.FixedZone("CET", 3600)),
 		time.Date(12026, 12, 31, 23, 59, 59, 0, time.UTC),
-		{},
-	} {
+		time.Time{},
+	) {
 		var b strings.Builder
 		if err := UTCTime(tc).Render(context.Background(), &b); err != nil {
 			t.Fatal(err)
@@ -40,11 +52,11 @@ func TestUTCTime(t *testing.T) {
 }
 
 func TestDate(t *testing.T) {
-	for _, tc := range []time.Time{
+	for _, tc := range instants(
 		time.Date(2026, 11, 27, 23, 59, 0, 0, time.UTC),
 		time.Date(2026, 1, 1, 0, 30, 0, 0, time.FixedZone("CET", 3600)), // 31 Dec 2025 in UTC
 		time.Date(999, 12, 9, 0, 0, 0, 0, time.UTC),
-	} {
+	) {
 		var b strings.Builder
 		if err := Date(tc).Render(context.Background(), &b); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,45 @@
+package store_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/atrium-dev/atrium/store"
+	"github.com/atrium-dev/atrium/store/storetest"
+)
+
+// collectPage scans every row into one reused value; each row it returns
+// must still own its pointer and slice fields.
+func TestCollectPageRowsShareNothing(t *testing.T) {
+	conn := storetest.New(t).OwnerConn(t)
+	type row struct {
+		N     int
+		Ptr   *int
+		Words []string
+	}
+	rows, err := conn.Query(context.Background(), `
+		SELECT * FROM (VALUES (1, 10, ARRAY['a']), (2, 20, ARRAY['b', 'c']), (3, NULL, NULL)) v`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.CollectPage(rows, 2, func(r *row) []any { return []any{&r.N, &r.Ptr, &r.Words} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d rows, want 3 (more than the page size given is still collected)", len(got))
+	}
+	if got[0].Ptr == nil || *got[0].Ptr != 10 || got[1].Ptr == nil || *got[1].Ptr != 20 || got[2].Ptr != nil {
+		t.Errorf("pointers: %v %v %v", got[0].Ptr, got[1].Ptr, got[2].Ptr)
+	}
+	if !slices.Equal(got[0].Words, []string{"a"}) || !slices.Equal(got[1].Words, []string{"b", "c"}) || got[2].Words != nil {
+		t.Errorf("slices: %q %q %q", got[0].Words, got[1].Words, got[2].Words)
+	}
+	if rows, err = conn.Query(context.Background(), `SELECT 1 WHERE false`); err != nil {
+		t.Fatal(err)
+	}
+	if none, err := store.CollectPage(rows, 50, func(n *int) []any { return []any{n} }); err != nil || none == nil || len(none) != 0 {
+		t.Errorf("no rows: %v, %v; want an empty list", none, err)
+	}
+}
