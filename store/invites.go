@@ -50,10 +50,26 @@ func (tx *Tx) FindInviteByID(ctx context.Context, id uuid.UUID) (*Invite, error)
 	return tx.findInvite(ctx, "find invite", `i.id = $1`, id)
 }
 
-// FindInviteByToken returns the invite whose token hashes to the given
-// link token, open or not; an altered token is ENOTFOUND.
-func (tx *Tx) FindInviteByToken(ctx context.Context, token string) (*Invite, error) {
-	return tx.findInvite(ctx, "find invite by token", `i.token_hash = $1`, hashToken(token))
+// FindInviteByToken queues the invite whose token hashes to a link's
+// token, open or not, into dst, and into hasAccount whether an account with
+// its address exists (the link's page asks such a person for their
+// password instead of a new one). dst stays nil when there is no such
+// invite in the tenant, which includes an altered token.
+func (b *Batch) FindInviteByToken(token string, dst **Invite, hasAccount *bool) {
+	b.b.Queue(`SELECT `+inviteColumns+`, EXISTS (SELECT 1 FROM users a WHERE a.email = i.email)
+		FROM invites i LEFT JOIN users u ON u.id = i.invited_by WHERE i.token_hash = $1`, hashToken(token),
+	).Query(func(rows pgx.Rows) error {
+		if !rows.Next() {
+			return rows.Err()
+		}
+		var i Invite
+		if err := rows.Scan(&i.ID, &i.Email, &i.Role, &i.InvitedBy, &i.CreatedAt, &i.ExpiresAt,
+			&i.AcceptedAt, &i.RevokedAt, hasAccount); err != nil {
+			return err
+		}
+		*dst = &i
+		return nil
+	})
 }
 
 // FindOpenInviteByEmail returns the invite to email that is neither

@@ -126,18 +126,16 @@ func (b *Batch) FindJoinLink(dst **JoinLink) {
 	})
 }
 
-// FindJoinLinkByToken returns the join link whose token hashes to the one
-// in a URL, only while the link is on; anything else is ENOTFOUND.
-func (tx *Tx) FindJoinLinkByToken(ctx context.Context, token string) (*JoinLink, error) {
-	rows, err := tx.tx.Query(ctx, joinLinkSQL+` WHERE j.token_hash = $1`, hashToken(token))
-	if err != nil {
-		return nil, translate(err, "find join link")
-	}
-	j, err := pgx.CollectExactlyOneRow(rows, scanJoinLink)
-	if err != nil {
-		return nil, translate(err, "find join link")
-	}
-	return &j, nil
+// FindJoinLinkByToken queues the join link whose token hashes to the one
+// in a URL into dst, only while the link is on; dst stays nil otherwise.
+func (b *Batch) FindJoinLinkByToken(token string, dst **JoinLink) {
+	b.b.Queue(joinLinkSQL+` WHERE j.token_hash = $1`, hashToken(token)).Query(func(rows pgx.Rows) error {
+		list, err := pgx.CollectRows(rows, scanJoinLink)
+		if err == nil && len(list) > 0 {
+			*dst = &list[0]
+		}
+		return err
+	})
 }
 
 // EnableJoinLink sets the domain and turns the link on with a new token;

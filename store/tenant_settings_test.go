@@ -225,7 +225,10 @@ func TestJoinLinks(t *testing.T) {
 	}
 	find := func(ctx context.Context, token string) (*store.JoinLink, error) {
 		var j *store.JoinLink
-		err := f.db.InTenant(ctx, func(tx *store.Tx) (err error) { j, err = tx.FindJoinLinkByToken(ctx, token); return err })
+		err := f.db.ReadTenant(ctx, func(b *store.Batch) { b.FindJoinLinkByToken(token, &j) })
+		if err == nil && j == nil {
+			err = &atrium.Error{Code: atrium.ENOTFOUND}
+		}
 		return j, err
 	}
 	read := func(ctx context.Context) *store.JoinLink {
@@ -289,9 +292,15 @@ func TestJoinLinks(t *testing.T) {
 		if err != nil || inv.Role != "member" {
 			t.Fatalf("invite = %+v, %v", inv, err)
 		}
-		err = f.db.InTenant(f.ctxB, func(tx *store.Tx) error { _, err := tx.FindInviteByToken(f.ctxB, "invite-token"); return err })
-		if atrium.ErrorCode(err) != atrium.ENOTFOUND {
-			t.Fatalf("B finds A's invite: %v", err)
+		var found *store.Invite
+		var hasAccount bool
+		if err := f.db.ReadTenant(f.ctxA, func(b *store.Batch) { b.FindInviteByToken("invite-token", &found, &hasAccount) }); err != nil ||
+			found == nil || found.ID != inv.ID || hasAccount {
+			t.Fatalf("A's invite by its token = %+v (an account: %v), %v", found, hasAccount, err)
+		}
+		found = nil
+		if err := f.db.ReadTenant(f.ctxB, func(b *store.Batch) { b.FindInviteByToken("invite-token", &found, &hasAccount) }); err != nil || found != nil {
+			t.Fatalf("B finds A's invite: %+v, %v", found, err)
 		}
 	})
 }

@@ -18,11 +18,7 @@ import (
 // confirms with their password; someone new chooses a name and password.
 func (h *Handler) ShowAccept(c echo.Context) error {
 	ctx := c.Request().Context()
-	inv, err := h.openInviteOf(ctx, c.Param("token"))
-	if err != nil {
-		return err
-	}
-	existing, err := h.accountExists(c, inv.Email)
+	inv, existing, err := h.openInviteOf(ctx, c.Param("token"))
 	if err != nil {
 		return err
 	}
@@ -35,24 +31,12 @@ func (h *Handler) renderAccept(c echo.Context, status int, inv *store.Invite, ex
 	return web.Render(c, status, memberviews.AcceptPage(p, a, f))
 }
 
-func (h *Handler) accountExists(c echo.Context, addr string) (bool, error) {
-	ctx := c.Request().Context()
-	err := h.db.InSystem(ctx, func(tx *store.SysTx) error {
-		_, err := tx.FindUserByEmail(ctx, addr)
-		return err
-	})
-	if atrium.ErrorCode(err) == atrium.ENOTFOUND {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // Accept handles "POST /o/:org/invite/:token". The invite is marked used,
 // the membership created and the audit entries written in one transaction;
 // then the person is signed in to the organization.
 func (h *Handler) Accept(c echo.Context) error {
 	ctx := c.Request().Context()
-	inv, err := h.openInviteOf(ctx, c.Param("token"))
+	inv, _, err := h.openInviteOf(ctx, c.Param("token"))
 	if err != nil {
 		return err
 	}

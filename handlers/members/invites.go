@@ -186,27 +186,24 @@ func (h *Handler) listAgain(c echo.Context, status int, f views.Form) error {
 }
 
 // openInviteOf loads the invite of a link in the tenant of the URL, and
-// explains plainly when it cannot be used.
-func (h *Handler) openInviteOf(ctx context.Context, token string) (*store.Invite, error) {
-	var inv *store.Invite
-	err := h.db.InTenant(ctx, func(tx *store.Tx) error {
-		var err error
-		inv, err = tx.FindInviteByToken(ctx, token)
-		return err
-	})
-	if atrium.ErrorCode(err) == atrium.ENOTFOUND {
-		return nil, atrium.Errorf(atrium.ENOTFOUND, "This invitation link is not valid. Check that you copied the whole link, or ask for a new invitation.")
-	}
+// whether an account with its address exists, in one round trip that
+// writes nothing (a view of the link changes nothing in the organization);
+// it explains plainly when the invite cannot be used.
+func (h *Handler) openInviteOf(ctx context.Context, token string) (inv *store.Invite, hasAccount bool, err error) {
+	err = h.db.ReadTenant(ctx, func(b *store.Batch) { b.FindInviteByToken(token, &inv, &hasAccount) })
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	if inv == nil {
+		return nil, false, atrium.Errorf(atrium.ENOTFOUND, "This invitation link is not valid. Check that you copied the whole link, or ask for a new invitation.")
 	}
 	switch {
 	case inv.AcceptedAt != nil:
-		return nil, &atrium.Error{Code: atrium.EGONE, Message: "This invitation has already been used. Log in to reach the organization."}
+		return nil, false, &atrium.Error{Code: atrium.EGONE, Message: "This invitation has already been used. Log in to reach the organization."}
 	case inv.RevokedAt != nil:
-		return nil, &atrium.Error{Code: atrium.EGONE, Message: "This invitation was withdrawn. Ask an admin of the organization for a new one."}
+		return nil, false, &atrium.Error{Code: atrium.EGONE, Message: "This invitation was withdrawn. Ask an admin of the organization for a new one."}
 	case !inv.Open(time.Now()):
-		return nil, &atrium.Error{Code: atrium.EGONE, Message: "This invitation has expired. Ask an admin of the organization to send it again."}
+		return nil, false, &atrium.Error{Code: atrium.EGONE, Message: "This invitation has expired. Ask an admin of the organization to send it again."}
 	}
-	return inv, nil
+	return inv, hasAccount, nil
 }

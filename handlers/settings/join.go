@@ -119,19 +119,18 @@ func (h *Handler) ChangeJoinLink(c echo.Context) error {
 	return web.Redirect(c, "/o/"+t.Slug+"/settings#join")
 }
 
-// joinLinkOf loads the join link of the URL's token in the URL's tenant,
+// joinLinkOf loads the join link of the URL's token in the URL's tenant, in
+// one round trip that writes nothing (a view of the link changes nothing),
 // and explains plainly when it cannot be used.
 func (h *Handler) joinLinkOf(ctx context.Context, token string) (*store.JoinLink, error) {
 	var j *store.JoinLink
-	err := h.db.InTenant(ctx, func(tx *store.Tx) error {
-		var err error
-		j, err = tx.FindJoinLinkByToken(ctx, token)
-		return err
-	})
-	if atrium.ErrorCode(err) == atrium.ENOTFOUND {
+	if err := h.db.ReadTenant(ctx, func(b *store.Batch) { b.FindJoinLinkByToken(token, &j) }); err != nil {
+		return nil, err
+	}
+	if j == nil {
 		return nil, atrium.Errorf(atrium.ENOTFOUND, "This join link is not valid or was turned off. Ask an admin of the organization for a new one.")
 	}
-	return j, err
+	return j, nil
 }
 
 // ShowJoin handles "GET /o/:org/join/:token": the link's page asks for an
