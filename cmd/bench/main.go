@@ -229,6 +229,9 @@ func run(ctx context.Context, cfg config) error {
 		if err := h.findMembers(ctx, fix); err != nil {
 			return err
 		}
+		if err := h.findInvites(ctx, fix); err != nil {
+			return err
+		}
 		largest := i == len(cfg.Scales)-1
 		for _, t := range h.targets() {
 			if !t.Scaled && !largest {

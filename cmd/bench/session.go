@@ -33,6 +33,7 @@ type session struct {
 	// console page this session opens.
 	Slug   string
 	Member string // id of the tenant's member 2, whose page the owner opens
+	Invite string // path of an open invitation link of the tenant
 	Email  string
 	Cookie string
 	CSRF   string
