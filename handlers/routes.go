@@ -61,7 +61,12 @@ func (a *App) routes(e *echo.Echo) {
 	e.GET("/o/:org", func(c echo.Context) error {
 		return c.Redirect(http.StatusMovedPermanently, "/o/"+c.Param("org")+"/")
 	})
-	org := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, false, nil))
+	// The links' pages read their link in the round trip that finds the
+	// organization, whoever opens them.
+	org := e.Group("/o/:org", mw.Tenant(a.db, a.tenantSM, false, map[string]mw.Loader{
+		"GET /o/:org/invite/:token": a.members.LoadInvite,
+		"GET /o/:org/join/:token":   a.settings.LoadJoin,
+	}))
 	org.GET("/login", a.auth.ShowTenantLogin)
 	org.POST("/login", a.auth.TenantLogin)
 	org.GET("/invite/:token", a.members.ShowAccept)

@@ -43,8 +43,26 @@ type Entry struct {
 // one and its watcher runs); the next Enter with the same session then
 // asks the database only for the page's reads, behind the tenant setting.
 func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) (*Entry, error) {
+	return db.enter(ctx, slug, token, load, true)
+}
+
+// Visit is Enter for the pages anyone may open in an organization: an
+// invitation or a join link, where the token in the URL is what grants the
+// read. load's reads run under the tenant whoever the visitor is (signed
+// in or not, a member or not) and travel in the same round trip; a failed
+// read fails the visit. An unknown or deleted organization is ENOTFOUND,
+// its reads having seen no tenant.
+func (db *DB) Visit(ctx context.Context, slug, token string, load func(*Batch)) (*Entry, error) {
+	return db.enter(ctx, slug, token, load, false)
+}
+
+// enter is Enter, or Visit when memberOnly is false.
+func (db *DB) enter(ctx context.Context, slug, token string, load func(*Batch), memberOnly bool) (*Entry, error) {
 	if token == "" {
-		return db.enterAnonymous(ctx, slug)
+		if memberOnly {
+			load = nil
+		}
+		return db.enterAnonymous(ctx, slug, load)
 	}
 	hash := hashToken(token)
 	if e, ok := db.entries.get(slug, hash); ok {
@@ -58,7 +76,7 @@ func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) 
 	var expiry time.Time
 	var found bool
 	var b Batch
-	b.b.Queue(`SELECT * FROM enter_tenant($1, $2, $3)`, slug, hash, load != nil).Query(func(rows pgx.Rows) error {
+	b.b.Queue(`SELECT * FROM enter_tenant($1, $2, $3)`, slug, hash, memberOnly && load != nil).Query(func(rows pgx.Rows) error {
 		if !rows.Next() {
 			return rows.Err()
 		}
@@ -72,7 +90,7 @@ func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) 
 	switch {
 	case !found && (err == nil || load != nil):
 		return nil, translate(pgx.ErrNoRows, "enter tenant")
-	case err != nil && (load == nil || e.Member != nil):
+	case err != nil && (load == nil || e.Member != nil || !memberOnly):
 		return nil, translate(err, "enter tenant")
 	}
 	e.Tenant.Slug = slug
@@ -84,12 +102,35 @@ func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) 
 
 // enterAnonymous is Enter without a session: only the tenant to find, by a
 // plain read of the registry rather than enter_tenant (a function call, a
-// tenant setting and a session lookup, several times the cost). Without a
-// session there is no member, so a page's reads are never queued.
-func (db *DB) enterAnonymous(ctx context.Context, slug string) (*Entry, error) {
+// tenant setting and a session lookup, several times the cost). With load
+// (a Visit), the same statement sets the tenant, by slug, for the page's
+// reads queued behind it; when there is no such organization nothing sets
+// it and they see no tenant rows.
+func (db *DB) enterAnonymous(ctx context.Context, slug string, load func(*Batch)) (*Entry, error) {
 	e := Entry{Tenant: atrium.Tenant{Slug: slug}}
-	err := db.pool.QueryRow(ctx, `SELECT id, name, require_mfa FROM tenants WHERE slug = $1 AND deleted_at IS NULL`, slug).
-		Scan(&e.Tenant.ID, &e.Tenant.Name, &e.Tenant.RequireMFA)
+	if load == nil {
+		err := db.pool.QueryRow(ctx, `SELECT id, name, require_mfa FROM tenants WHERE slug = $1 AND deleted_at IS NULL`, slug).
+			Scan(&e.Tenant.ID, &e.Tenant.Name, &e.Tenant.RequireMFA)
+		if err != nil {
+			return nil, translate(err, "enter tenant")
+		}
+		return &e, nil
+	}
+	var found bool
+	var b Batch
+	b.b.Queue(`SELECT set_config('app.tenant_id', id::text, true), id, name, require_mfa
+		FROM tenants WHERE slug = $1 AND deleted_at IS NULL`, slug).Query(func(rows pgx.Rows) error {
+		if !rows.Next() {
+			return rows.Err()
+		}
+		found = true
+		return rows.Scan(nil, &e.Tenant.ID, &e.Tenant.Name, &e.Tenant.RequireMFA)
+	})
+	load(&b)
+	err := db.pool.SendBatch(ctx, &b.b).Close()
+	if err == nil && !found {
+		err = pgx.ErrNoRows
+	}
 	if err != nil {
 		return nil, translate(err, "enter tenant")
 	}

@@ -212,6 +212,58 @@ func TestEnterWithPageReads(t *testing.T) {
 	})
 }
 
+// TestVisitWithPageReads checks the visitor's one-round-trip page (an
+// invitation link): the reads see the tenant of the URL whoever visits, and
+// only that tenant; an unknown organization is not found and its reads see
+// nothing; a failed read fails the visit.
+func TestVisitWithPageReads(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	sessionFor(t, f, f.ctxA, "tok-a", f.userA)
+	sessionFor(t, f, f.ctxB, "tok-b-of-ann", f.userA)
+	read := func(slug, token string) (*store.Entry, []store.Member, error) {
+		var list []store.Member
+		e, err := f.db.Visit(ctx, slug, token, func(b *store.Batch) { b.FindMembers(10, &list) })
+		return e, list, err
+	}
+	for name, tc := range map[string]struct {
+		slug, token string
+		tenant      uuid.UUID
+	}{
+		"NoSession": {"alpha", "", f.a.ID}, "ForgedToken": {"alpha", "forged", f.a.ID}, "Member": {"alpha", "tok-a", f.a.ID},
+		"NonMember": {"bravo", "tok-b-of-ann", f.b.ID}, "OtherTenantsToken": {"bravo", "tok-a", f.b.ID},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for range 2 { // the second time from the entry cache, for a member
+				e, list, err := read(tc.slug, tc.token)
+				if err != nil || e.Tenant.ID != tc.tenant || len(list) != 1 {
+					t.Fatalf("entry %+v, members %v, err %v; want %s's one member", e, list, err, tc.slug)
+				}
+				if m := list[0].UserID; (tc.slug == "alpha") != (m == f.userA.ID) {
+					t.Fatalf("%s shows the member with user %s", tc.slug, m)
+				}
+			}
+		})
+	}
+	t.Run("ErrNotFoundUnknownTenant", func(t *testing.T) {
+		for _, token := range []string{"", "tok-a"} {
+			e, list, err := read("nope", token)
+			if atrium.ErrorCode(err) != atrium.ENOTFOUND || len(list) != 0 {
+				t.Fatalf("token %q: entry %+v, %d members, err %v; want not found and no rows", token, e, len(list), err)
+			}
+		}
+	})
+	t.Run("ErrFailedRead", func(t *testing.T) {
+		for _, token := range []string{"", "forged"} {
+			_, err := f.db.Visit(ctx, "alpha", token, func(b *store.Batch) { b.Raw(`SELECT 1/0`) })
+			if err == nil || atrium.ErrorCode(err) == atrium.ENOTFOUND {
+				t.Fatalf("token %q: err = %v, want the read's failure", token, err)
+			}
+		}
+	})
+}
+
 // TestReadTenantOpener: ReadTenant's opening statement sets the tenant and
 // reads its member count, which CountMembers hands out without a statement
 // of its own; a tenant that does not exist has no count to give.

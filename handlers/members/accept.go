@@ -2,23 +2,64 @@ package members
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/handlers/auth"
 	"github.com/atrium-dev/atrium/handlers/mfa"
+	"github.com/atrium-dev/atrium/handlers/mw"
 	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/views"
 	memberviews "github.com/atrium-dev/atrium/views/members"
 )
 
+// inviteLink is what an invitation link's page reads: the invite of the
+// link's token in the tenant of the URL, and whether an account with its
+// address exists.
+type inviteLink struct {
+	Invite     *store.Invite
+	HasAccount bool
+}
+
+var inviteReads = mw.Reads[inviteLink](func(c echo.Context, b *store.Batch, dst *inviteLink) {
+	b.FindInviteByToken(c.Param("token"), &dst.Invite, &dst.HasAccount)
+})
+
+// LoadInvite is the loader of "GET /o/:org/invite/:token": the link's
+// invite comes in the round trip that finds the organization.
+func (h *Handler) LoadInvite(c echo.Context, b *store.Batch) { inviteReads.Load(c, b) }
+
+// openInviteOf returns the invite of the request's link (read in one round
+// trip that writes nothing: a view of the link changes nothing in the
+// organization), and whether an account with its address exists; it
+// explains plainly when the invite cannot be used.
+func (h *Handler) openInviteOf(c echo.Context) (*store.Invite, bool, error) {
+	l, err := inviteReads.Read(c, h.db.ReadTenant)
+	if err != nil {
+		return nil, false, err
+	}
+	inv := l.Invite
+	if inv == nil {
+		return nil, false, atrium.Errorf(atrium.ENOTFOUND, "This invitation link is not valid. Check that you copied the whole link, or ask for a new invitation.")
+	}
+	switch {
+	case inv.AcceptedAt != nil:
+		return nil, false, &atrium.Error{Code: atrium.EGONE, Message: "This invitation has already been used. Log in to reach the organization."}
+	case inv.RevokedAt != nil:
+		return nil, false, &atrium.Error{Code: atrium.EGONE, Message: "This invitation was withdrawn. Ask an admin of the organization for a new one."}
+	case !inv.Open(time.Now()):
+		return nil, false, &atrium.Error{Code: atrium.EGONE, Message: "This invitation has expired. Ask an admin of the organization to send it again."}
+	}
+	return inv, l.HasAccount, nil
+}
+
 // ShowAccept handles "GET /o/:org/invite/:token": someone with an account
 // confirms with their password; someone new chooses a name and password.
 func (h *Handler) ShowAccept(c echo.Context) error {
-	ctx := c.Request().Context()
-	inv, existing, err := h.openInviteOf(ctx, c.Param("token"))
+	inv, existing, err := h.openInviteOf(c)
 	if err != nil {
 		return err
 	}
@@ -36,7 +77,7 @@ func (h *Handler) renderAccept(c echo.Context, status int, inv *store.Invite, ex
 // then the person is signed in to the organization.
 func (h *Handler) Accept(c echo.Context) error {
 	ctx := c.Request().Context()
-	inv, _, err := h.openInviteOf(ctx, c.Param("token"))
+	inv, _, err := h.openInviteOf(c)
 	if err != nil {
 		return err
 	}

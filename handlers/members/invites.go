@@ -1,7 +1,6 @@
 package members
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -183,27 +182,4 @@ func (h *Handler) listAgain(c echo.Context, status int, f views.Form) error {
 	p := web.NewPage(c, "Members")
 	p.Nav = "members"
 	return web.Render(c, status, memberviews.Members(p, l))
-}
-
-// openInviteOf loads the invite of a link in the tenant of the URL, and
-// whether an account with its address exists, in one round trip that
-// writes nothing (a view of the link changes nothing in the organization);
-// it explains plainly when the invite cannot be used.
-func (h *Handler) openInviteOf(ctx context.Context, token string) (inv *store.Invite, hasAccount bool, err error) {
-	err = h.db.ReadTenant(ctx, func(b *store.Batch) { b.FindInviteByToken(token, &inv, &hasAccount) })
-	if err != nil {
-		return nil, false, err
-	}
-	if inv == nil {
-		return nil, false, atrium.Errorf(atrium.ENOTFOUND, "This invitation link is not valid. Check that you copied the whole link, or ask for a new invitation.")
-	}
-	switch {
-	case inv.AcceptedAt != nil:
-		return nil, false, &atrium.Error{Code: atrium.EGONE, Message: "This invitation has already been used. Log in to reach the organization."}
-	case inv.RevokedAt != nil:
-		return nil, false, &atrium.Error{Code: atrium.EGONE, Message: "This invitation was withdrawn. Ask an admin of the organization for a new one."}
-	case !inv.Open(time.Now()):
-		return nil, false, &atrium.Error{Code: atrium.EGONE, Message: "This invitation has expired. Ask an admin of the organization to send it again."}
-	}
-	return inv, hasAccount, nil
 }

@@ -31,9 +31,11 @@ func notFound() error {
 // is not (or no longer) a member gets the same 404 as an unknown organization.
 //
 // A route may have a Loader (keyed by "METHOD /route/pattern" in loaders):
-// its page reads then travel in that same round trip, behind a check that
-// clears the tenant unless the session belongs to a current member, so a
-// page view costs one round trip in all.
+// its page reads then travel in that same round trip, so a page view costs
+// one round trip in all. With requireMember they run behind a check that
+// clears the tenant unless the session belongs to a current member
+// (store.Enter); without, for anyone (store.Visit): the pages a visitor
+// opens by a link, whose token grants the read.
 func Tenant(db *store.DB, sm *scs.SessionManager, requireMember bool, loaders map[string]Loader) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -42,11 +44,11 @@ func Tenant(db *store.DB, sm *scs.SessionManager, requireMember bool, loaders ma
 				return notFound()
 			}
 			token := sessionToken(c, sm)
-			var load func(*store.Batch)
-			if requireMember {
-				load = routeLoader(c, loaders)
+			enter := db.Enter
+			if !requireMember {
+				enter = db.Visit
 			}
-			e, err := db.Enter(c.Request().Context(), slug, token, load)
+			e, err := enter(c.Request().Context(), slug, token, routeLoader(c, loaders))
 			if atrium.ErrorCode(err) == atrium.ENOTFOUND {
 				return redirectRenamed(c, db, slug)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/atrium-dev/atrium/handlers/auth"
 	"github.com/atrium-dev/atrium/handlers/email"
 	"github.com/atrium-dev/atrium/handlers/members"
+	"github.com/atrium-dev/atrium/handlers/mw"
 	"github.com/atrium-dev/atrium/handlers/web"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/views"
@@ -119,24 +120,34 @@ func (h *Handler) ChangeJoinLink(c echo.Context) error {
 	return web.Redirect(c, "/o/"+t.Slug+"/settings#join")
 }
 
-// joinLinkOf loads the join link of the URL's token in the URL's tenant, in
-// one round trip that writes nothing (a view of the link changes nothing),
-// and explains plainly when it cannot be used.
-func (h *Handler) joinLinkOf(ctx context.Context, token string) (*store.JoinLink, error) {
-	var j *store.JoinLink
-	if err := h.db.ReadTenant(ctx, func(b *store.Batch) { b.FindJoinLinkByToken(token, &j) }); err != nil {
+// joinReads are a join link's page's: the link of the URL's token in the
+// URL's tenant, while it is on.
+var joinReads = mw.Reads[*store.JoinLink](func(c echo.Context, b *store.Batch, dst **store.JoinLink) {
+	b.FindJoinLinkByToken(c.Param("token"), dst)
+})
+
+// LoadJoin is the loader of "GET /o/:org/join/:token": the link comes in
+// the round trip that finds the organization.
+func (h *Handler) LoadJoin(c echo.Context, b *store.Batch) { joinReads.Load(c, b) }
+
+// joinLinkOf returns the join link of the request's URL (read in one round
+// trip that writes nothing: a view of the link changes nothing), and
+// explains plainly when it cannot be used.
+func (h *Handler) joinLinkOf(c echo.Context) (*store.JoinLink, error) {
+	j, err := joinReads.Read(c, h.db.ReadTenant)
+	if err != nil {
 		return nil, err
 	}
-	if j == nil {
+	if *j == nil {
 		return nil, atrium.Errorf(atrium.ENOTFOUND, "This join link is not valid or was turned off. Ask an admin of the organization for a new one.")
 	}
-	return j, nil
+	return *j, nil
 }
 
 // ShowJoin handles "GET /o/:org/join/:token": the link's page asks for an
 // address at the organization's domain.
 func (h *Handler) ShowJoin(c echo.Context) error {
-	j, err := h.joinLinkOf(c.Request().Context(), c.Param("token"))
+	j, err := h.joinLinkOf(c)
 	if err != nil {
 		return err
 	}
@@ -157,7 +168,7 @@ func (h *Handler) renderJoin(c echo.Context, status int, j *store.JoinLink, f vi
 // member, so the page cannot be used to find out who does.
 func (h *Handler) Join(c echo.Context) error {
 	ctx := c.Request().Context()
-	j, err := h.joinLinkOf(ctx, c.Param("token"))
+	j, err := h.joinLinkOf(c)
 	if err != nil {
 		return err
 	}
