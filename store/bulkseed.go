@@ -79,12 +79,13 @@ type SeedResult struct {
 	MembershipsAdded int
 	AuditAdded       int           // audit events: each membership's joining and a login
 	InvitesAdded     int           // open invitations of the hot tenants
+	RolesAdded       int           // custom roles (see seedRoles)
 	Duration         time.Duration // including ANALYZE
 }
 
 // Rows is the number of rows BulkSeed wrote.
 func (r SeedResult) Rows() int {
-	return r.TenantsAdded + r.UsersAdded + r.MembershipsAdded + r.AuditAdded + r.InvitesAdded
+	return r.TenantsAdded + r.UsersAdded + r.MembershipsAdded + r.AuditAdded + r.InvitesAdded + r.RolesAdded
 }
 
 // BulkSeed adds bench tenants, users and memberships with COPY until the
@@ -136,6 +137,7 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 		`ALTER TABLE memberships DISABLE TRIGGER memberships_count`,
 		`ALTER TABLE audit_events NO FORCE ROW LEVEL SECURITY`,
 		`ALTER TABLE invites NO FORCE ROW LEVEL SECURITY`,
+		`ALTER TABLE roles NO FORCE ROW LEVEL SECURITY`,
 		`SET LOCAL lock_timeout = 0`,
 	} {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
@@ -168,6 +170,7 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 		res.MembershipsAdded += len(c.members)
 		res.AuditAdded += 2 * len(c.members)
 		res.InvitesAdded += c.invites
+		res.RolesAdded += c.roles
 		if o.Progress != nil {
 			o.Progress(SeedProgress{TenantsDone: res.TenantsAdded, TenantsToAdd: toAdd,
 				Users: res.UsersAdded, Memberships: res.MembershipsAdded, Elapsed: time.Since(start)})
@@ -189,6 +192,7 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 		`ALTER TABLE memberships FORCE ROW LEVEL SECURITY`,
 		`ALTER TABLE audit_events FORCE ROW LEVEL SECURITY`,
 		`ALTER TABLE invites FORCE ROW LEVEL SECURITY`,
+		`ALTER TABLE roles FORCE ROW LEVEL SECURITY`,
 	} {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return res, fmt.Errorf("store: bulk seed: %s: %w", stmt, err)
@@ -199,7 +203,7 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 	}
 	// Fresh statistics, so the benchmark's first queries get the plans a
 	// database of this size would have.
-	if _, err := conn.Exec(ctx, `VACUUM (ANALYZE) tenants, users, memberships, audit_events, invites`); err != nil {
+	if _, err := conn.Exec(ctx, `VACUUM (ANALYZE) tenants, users, memberships, audit_events, invites, roles`); err != nil {
 		return res, fmt.Errorf("store: bulk seed: analyze: %w", err)
 	}
 	res.Duration = time.Since(start)
@@ -253,6 +257,7 @@ type seedChunk struct {
 	members     []plannedMember
 	users       int // members that create their user
 	invites     int // open invitations copied
+	roles       int // custom roles copied
 }
 
 // invitesPerHotTenant is how many open invitations each hot tenant holds,
@@ -266,6 +271,7 @@ type plannedMember struct {
 	userJ     int32
 	user      [16]byte
 	role      uint8
+	custom    uint8 // with roleCustom: which of the tenant's custom roles (customRoles)
 	first     uint8 // name words of a new user
 	last      uint8
 	joined    int64 // unix seconds
@@ -284,11 +290,16 @@ func (m *seedModel) planChunk(ctx context.Context, tx pgx.Tx, first, last, exist
 	var lookupAt []int
 	for i := first; i <= last; i++ {
 		t := m.tenant(i)
+		custom := len(m.customRoles(i))
+		c.roles += custom
 		start := len(c.members)
 		for j := 1; j <= t.count; j++ {
 			s := m.member(i, j)
 			p := plannedMember{tenant: int32(i), j: int32(j), userI: int32(i), userJ: int32(j),
 				role: s.role, first: s.first, last: s.last, joined: t.created + int64(s.joinFrac*float64(m.now-t.created))}
+			if k, ok := m.customRoleOf(i, j, custom); ok && (s.role == roleMember || s.role == roleViewer) {
+				p.role, p.custom = roleCustom, uint8(k)
+			}
 			if j == 1 {
 				p.joined = t.created
 			}
@@ -361,7 +372,26 @@ func (c *seedChunk) copy(ctx context.Context, tx pgx.Tx, m *seedModel, passwordH
 		return fmt.Errorf("store: bulk seed: copy tenants: %w", err)
 	}
 
-	k := 0
+	i, k := c.first, 0
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"roles"}, []string{"tenant_id", "id", "name", "permissions", "created_at"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			for ; i <= c.last; i, k = i+1, 0 {
+				if list := m.customRoles(i); k < len(list) {
+					r := seedRoles[list[k]]
+					row = append(row[:0], pgtype.UUID{Bytes: m.id(kindTenant, i, 0), Valid: true},
+						pgtype.UUID{Bytes: m.id(kindRole, i, k), Valid: true}, r.name, r.permissions,
+						time.Unix(m.tenant(i).created, 0).Add(time.Duration(k+1)*24*time.Hour))
+					k++
+					return row, nil
+				}
+			}
+			return nil, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("store: bulk seed: copy roles: %w", err)
+	}
+
+	k = 0
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "email", "name", "password_hash", "created_at"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			for ; k < len(c.members); k++ {
@@ -381,7 +411,7 @@ func (c *seedChunk) copy(ctx context.Context, tx pgx.Tx, m *seedModel, passwordH
 	}
 
 	k = 0
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"memberships"}, []string{"tenant_id", "id", "user_id", "role", "created_at"},
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"memberships"}, []string{"tenant_id", "id", "user_id", "role", "custom_role_id", "created_at"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			if k == len(c.members) {
 				return nil, nil
@@ -390,7 +420,9 @@ func (c *seedChunk) copy(ctx context.Context, tx pgx.Tx, m *seedModel, passwordH
 			k++
 			row = append(row[:0], pgtype.UUID{Bytes: m.id(kindTenant, int(p.tenant), 0), Valid: true},
 				pgtype.UUID{Bytes: m.id(kindMembership, int(p.tenant), int(p.j)), Valid: true},
-				pgtype.UUID{Bytes: p.user, Valid: true}, roles[p.role], time.Unix(p.joined, 0))
+				pgtype.UUID{Bytes: p.user, Valid: true}, roles[p.role],
+				pgtype.UUID{Bytes: m.id(kindRole, int(p.tenant), int(p.custom)), Valid: p.role == roleCustom},
+				time.Unix(p.joined, 0))
 			return row, nil
 		}))
 	if err != nil {
@@ -477,6 +509,9 @@ const (
 	kindTenantDraws
 	kindMemberDraws
 	kindInvite
+	kindRole
+	kindRoleDraws
+	kindCustomMemberDraws
 )
 
 const (
@@ -642,9 +677,58 @@ const (
 	roleBilling
 	roleMember
 	roleViewer
+	roleCustom
 )
 
-var roles = [...]string{"owner", "admin", "billing", "member", "viewer"}
+var roles = [...]string{"owner", "admin", "billing", "member", "viewer", "custom"}
+
+// seedRoles are the custom roles organizations define in the seed: names
+// and sets of grantable permissions (each with dashboard.view, which every
+// custom role holds) as a customer might choose them.
+var seedRoles = [...]struct {
+	name        string
+	permissions []string
+}{
+	{"Support", []string{"dashboard.view", "members.read", "audit.read"}},
+	{"Recruiter", []string{"dashboard.view", "members.read", "members.invite"}},
+	{"Finance reviewer", []string{"dashboard.view", "billing.manage", "audit.read"}},
+	{"Security officer", []string{"dashboard.view", "members.read", "audit.read", "settings.manage", "sso.manage"}},
+}
+
+const (
+	hotCustomRoles   = 3  // custom roles of each hot tenant
+	customRolesPct   = 10 // of the other tenants, those with custom roles (one or two)
+	customMembersPct = 20 // of the members and viewers of a tenant with custom roles, those holding one
+)
+
+// customRoles returns which seedRoles tenant i defines, in order; its k-th
+// has the id m.id(kindRole, i, k). The draws have their own stream, so
+// that no other value of the seed shifts.
+func (m *seedModel) customRoles(i int) []uint8 {
+	s := m.stream(kindRoleDraws, i, 0)
+	n, first := 0, s.intn(len(seedRoles))
+	switch {
+	case i <= m.hot:
+		n = hotCustomRoles
+	case s.intn(100) < customRolesPct:
+		n = 1 + s.intn(2)
+	}
+	list := make([]uint8, n)
+	for k := range list {
+		list[k] = uint8((first + k) % len(seedRoles))
+	}
+	return list
+}
+
+// customRoleOf says whether member j of tenant i, if a member or viewer,
+// holds one of the tenant's n custom roles instead, and which.
+func (m *seedModel) customRoleOf(i, j, n int) (int, bool) {
+	if n == 0 || j == 1 {
+		return 0, false
+	}
+	s := m.stream(kindCustomMemberDraws, i, j)
+	return s.intn(n), s.intn(100) < customMembersPct
+}
 
 var companyPrefixes = [...]string{
 	"Northwind", "Contoso", "Fabrikam", "Blue Harbor", "Redwood", "Silverline", "Summit",

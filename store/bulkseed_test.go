@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/handlers/auth/password"
+	"github.com/atrium-dev/atrium/handlers/authz"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/store/storetest"
 )
@@ -68,9 +70,10 @@ func fingerprint(t *testing.T, conn *pgx.Conn, maxTenant int) string {
 	t.Helper()
 	var s string
 	err := conn.QueryRow(context.Background(), `
-		SELECT md5(string_agg(concat_ws('|', t.id, t.slug, t.name, t.member_count, m.id, m.role, u.id, u.email, u.name),
+		SELECT md5(string_agg(concat_ws('|', t.id, t.slug, t.name, t.member_count, m.id, m.role, m.custom_role_id, r.name, u.id, u.email, u.name),
 		                      ',' ORDER BY t.slug, m.id))
 		FROM tenants t JOIN memberships m ON m.tenant_id = t.id JOIN users u ON u.id = m.user_id
+		LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id
 		WHERE t.slug LIKE 'bench-%' AND t.slug <= $1`, store.BenchSlug(maxTenant)).Scan(&s)
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +97,7 @@ func assertGuardsBack(t *testing.T, conn *pgx.Conn) {
 	if !forced || trigger != "O" {
 		t.Fatalf("memberships: force rls = %v, trigger memberships_count tgenabled = %q; want true and O", forced, trigger)
 	}
-	for _, table := range []string{"audit_events", "invites"} {
+	for _, table := range []string{"audit_events", "invites", "roles"} {
 		if err := conn.QueryRow(context.Background(), `SELECT relforcerowsecurity FROM pg_class WHERE oid = $1::regclass`, table).Scan(&forced); err != nil || !forced {
 			t.Fatalf("%s: force rls = %v (%v); want true", table, forced, err)
 		}
@@ -129,6 +132,46 @@ func TestBulkSeed(t *testing.T) {
 		}
 		if res.AuditAdded != 2*res.MembershipsAdded || res.InvitesAdded != 3*5 {
 			t.Fatalf("result %+v", res)
+		}
+	})
+	t.Run("CustomRoles", func(t *testing.T) {
+		// Read as the app: a hot tenant defines three custom roles, with
+		// permissions a custom role may hold, and some members hold them.
+		var id uuid.UUID
+		if err := conn.QueryRow(ctx, `SELECT id FROM tenants WHERE slug = $1`, store.BenchSlug(2)).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		var list []store.Role
+		var members []store.Member
+		if err := db.ReadTenant(atrium.WithTenant(ctx, &atrium.Tenant{ID: id}), func(b *store.Batch) {
+			b.FindRoles(&list)
+			b.FindMembers(100, &members)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		held := 0
+		for _, m := range members {
+			if m.Role == "custom" {
+				held++
+				if m.RoleName == "" || len(m.Permissions) == 0 {
+					t.Errorf("member %s holds a custom role without name or permissions: %+v", m.Email, m)
+				}
+			}
+		}
+		counted := 0
+		for _, r := range list {
+			counted += r.Members
+			for _, p := range r.Permissions {
+				if !slices.Contains(authz.Grantable(), authz.Permission(p)) {
+					t.Errorf("role %s: %q is not a permission a custom role may hold", r.Name, p)
+				}
+			}
+		}
+		if len(list) != 3 || held == 0 || held == len(members)-1 || counted != held {
+			t.Fatalf("%d custom roles (want 3), held by %d of %d members, counted %d", len(list), held, len(members), counted)
+		}
+		if res.RolesAdded < 3*5 || res.RolesAdded > 3*5+2*(30-5) {
+			t.Fatalf("%d custom roles added for 5 hot tenants and 25 others", res.RolesAdded)
 		}
 	})
 	t.Run("Counts", func(t *testing.T) {
@@ -193,8 +236,8 @@ func TestBulkSeed(t *testing.T) {
 			t.Errorf("%d tenants without exactly one owner", n)
 		}
 		roles := queryInt(t, conn, `SELECT count(DISTINCT role) FROM memberships`)
-		if roles != 5 {
-			t.Errorf("%d distinct roles, want all 5", roles)
+		if roles != 6 {
+			t.Errorf("%d distinct roles, want all 6 (the five built in and custom)", roles)
 		}
 	})
 

@@ -24,10 +24,12 @@ import (
 const (
 	// bareDashboard: the tenant's name and member count (one row).
 	bareDashboard = `SELECT name, member_count FROM tenants WHERE slug = $1 AND deleted_at IS NULL`
-	// bareMembers: the first 50 members by name, with the count.
+	// bareMembers: the first 50 members by name, with the count, and the
+	// name of the custom role of those holding one.
 	bareMembers = `
-		SELECT t.member_count, u.name, u.email, m.role, m.created_at
+		SELECT t.member_count, u.name, u.email, coalesce(r.name, m.role), m.created_at
 		FROM tenants t JOIN memberships m ON m.tenant_id = t.id JOIN users u ON u.id = m.user_id
+		LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id
 		WHERE t.slug = $1 AND t.deleted_at IS NULL
 		ORDER BY u.name, u.email, m.id LIMIT 50`
 	// bareAudit: the 50 latest audit events.
