@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"math"
@@ -80,12 +81,14 @@ type SeedResult struct {
 	AuditAdded       int           // audit events: each membership's joining and a login
 	InvitesAdded     int           // open invitations of the hot tenants
 	RolesAdded       int           // custom roles (see seedRoles)
+	MFAUsers         int           // of the users added, those with two-factor authentication on
+	JoinLinksAdded   int           // join links of the hot tenants
 	Duration         time.Duration // including ANALYZE
 }
 
 // Rows is the number of rows BulkSeed wrote.
 func (r SeedResult) Rows() int {
-	return r.TenantsAdded + r.UsersAdded + r.MembershipsAdded + r.AuditAdded + r.InvitesAdded + r.RolesAdded
+	return r.TenantsAdded + r.UsersAdded + r.MembershipsAdded + r.AuditAdded + r.InvitesAdded + r.RolesAdded + r.JoinLinksAdded
 }
 
 // BulkSeed adds bench tenants, users and memberships with COPY until the
@@ -138,6 +141,7 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 		`ALTER TABLE audit_events NO FORCE ROW LEVEL SECURITY`,
 		`ALTER TABLE invites NO FORCE ROW LEVEL SECURITY`,
 		`ALTER TABLE roles NO FORCE ROW LEVEL SECURITY`,
+		`ALTER TABLE tenant_join_links NO FORCE ROW LEVEL SECURITY`,
 		`SET LOCAL lock_timeout = 0`,
 	} {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
@@ -171,6 +175,8 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 		res.AuditAdded += 2 * len(c.members)
 		res.InvitesAdded += c.invites
 		res.RolesAdded += c.roles
+		res.MFAUsers += c.mfaUsers
+		res.JoinLinksAdded += c.joinLinks
 		if o.Progress != nil {
 			o.Progress(SeedProgress{TenantsDone: res.TenantsAdded, TenantsToAdd: toAdd,
 				Users: res.UsersAdded, Memberships: res.MembershipsAdded, Elapsed: time.Since(start)})
@@ -193,6 +199,7 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 		`ALTER TABLE audit_events FORCE ROW LEVEL SECURITY`,
 		`ALTER TABLE invites FORCE ROW LEVEL SECURITY`,
 		`ALTER TABLE roles FORCE ROW LEVEL SECURITY`,
+		`ALTER TABLE tenant_join_links FORCE ROW LEVEL SECURITY`,
 	} {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return res, fmt.Errorf("store: bulk seed: %s: %w", stmt, err)
@@ -203,7 +210,7 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 	}
 	// Fresh statistics, so the benchmark's first queries get the plans a
 	// database of this size would have.
-	if _, err := conn.Exec(ctx, `VACUUM (ANALYZE) tenants, users, memberships, audit_events, invites, roles`); err != nil {
+	if _, err := conn.Exec(ctx, `VACUUM (ANALYZE) tenants, users, memberships, audit_events, invites, roles, tenant_join_links`); err != nil {
 		return res, fmt.Errorf("store: bulk seed: analyze: %w", err)
 	}
 	res.Duration = time.Since(start)
@@ -258,6 +265,8 @@ type seedChunk struct {
 	users       int // members that create their user
 	invites     int // open invitations copied
 	roles       int // custom roles copied
+	mfaUsers    int // new users with two-factor authentication
+	joinLinks   int // join links copied
 }
 
 // invitesPerHotTenant is how many open invitations each hot tenant holds,
@@ -346,10 +355,14 @@ func (m *seedModel) planChunk(ctx context.Context, tx pgx.Tx, first, last, exist
 		}
 	}
 	for k := range c.members {
-		if c.members[k].isNewUser() {
+		if p := &c.members[k]; p.isNewUser() {
 			c.users++
+			if m.hasMFA(int(p.tenant), int(p.j)) {
+				c.mfaUsers++
+			}
 		}
 	}
+	c.joinLinks = max(0, min(last, m.hot)-first+1)
 	return c, nil
 }
 
@@ -392,15 +405,21 @@ func (c *seedChunk) copy(ctx context.Context, tx pgx.Tx, m *seedModel, passwordH
 	}
 
 	k = 0
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "email", "name", "password_hash", "created_at"},
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "email", "name", "password_hash", "created_at", "totp_secret", "mfa_enabled_at"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			for ; k < len(c.members); k++ {
 				p := &c.members[k]
 				if !p.isNewUser() {
 					continue
 				}
+				joined := time.Unix(p.joined, 0)
 				row = append(row[:0], pgtype.UUID{Bytes: p.user, Valid: true}, BenchEmail(int(p.tenant), int(p.j)),
-					firstNames[p.first]+" "+lastNames[p.last], passwordHash, time.Unix(p.joined, 0))
+					firstNames[p.first]+" "+lastNames[p.last], passwordHash, joined, nil, nil)
+				if m.hasMFA(int(p.tenant), int(p.j)) {
+					secret := m.id(kindTOTP, int(p.tenant), int(p.j))
+					row[5] = base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret[:])
+					row[6] = time.Unix(min(p.joined+24*60*60, m.now), 0)
+				}
 				k++
 				return row, nil
 			}
@@ -461,6 +480,24 @@ func (c *seedChunk) copy(ctx context.Context, tx pgx.Tx, m *seedModel, passwordH
 	}
 
 	i = c.first
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"tenant_join_links"}, []string{"tenant_id", "id", "domain", "token_hash", "updated_by", "updated_at"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if i > c.last || i > m.hot {
+				return nil, nil
+			}
+			token := m.id(kindJoinLink, i, 1)
+			hash := sha256.Sum256(token[:])
+			row = append(row[:0], pgtype.UUID{Bytes: m.id(kindTenant, i, 0), Valid: true},
+				pgtype.UUID{Bytes: m.id(kindJoinLink, i, 0), Valid: true}, BenchSlug(i)+".example", hash[:],
+				pgtype.UUID{Bytes: m.id(kindUser, i, 1), Valid: true}, time.Unix(m.tenant(i).created, 0).Add(48*time.Hour))
+			i++
+			return row, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("store: bulk seed: copy join links: %w", err)
+	}
+
+	i = c.first
 	n := 0
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"invites"},
 		[]string{"tenant_id", "email", "role", "token_hash", "created_at", "expires_at"},
@@ -512,6 +549,9 @@ const (
 	kindRole
 	kindRoleDraws
 	kindCustomMemberDraws
+	kindTOTP
+	kindMFADraws
+	kindJoinLink
 )
 
 const (
@@ -718,6 +758,18 @@ func (m *seedModel) customRoles(i int) []uint8 {
 		list[k] = uint8((first + k) % len(seedRoles))
 	}
 	return list
+}
+
+// mfaPct is the share of users, owners of bench tenants aside, who have
+// turned on two-factor authentication (the load benchmark signs in as the
+// owners, with a password only).
+const mfaPct = 30
+
+// hasMFA says whether the user created as member j of tenant i has
+// two-factor authentication on.
+func (m *seedModel) hasMFA(i, j int) bool {
+	s := m.stream(kindMFADraws, i, j)
+	return j > 1 && s.intn(100) < mfaPct
 }
 
 // customRoleOf says whether member j of tenant i, if a member or viewer,

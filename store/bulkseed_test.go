@@ -97,7 +97,7 @@ func assertGuardsBack(t *testing.T, conn *pgx.Conn) {
 	if !forced || trigger != "O" {
 		t.Fatalf("memberships: force rls = %v, trigger memberships_count tgenabled = %q; want true and O", forced, trigger)
 	}
-	for _, table := range []string{"audit_events", "invites", "roles"} {
+	for _, table := range []string{"audit_events", "invites", "roles", "tenant_join_links"} {
 		if err := conn.QueryRow(context.Background(), `SELECT relforcerowsecurity FROM pg_class WHERE oid = $1::regclass`, table).Scan(&forced); err != nil || !forced {
 			t.Fatalf("%s: force rls = %v (%v); want true", table, forced, err)
 		}
@@ -172,6 +172,36 @@ func TestBulkSeed(t *testing.T) {
 		}
 		if res.RolesAdded < 3*5 || res.RolesAdded > 3*5+2*(30-5) {
 			t.Fatalf("%d custom roles added for 5 hot tenants and 25 others", res.RolesAdded)
+		}
+	})
+	t.Run("TwoFactorAndJoinLinks", func(t *testing.T) {
+		// Read as the app: a hot tenant's security settings count the
+		// members without two-factor authentication (its owner among
+		// them, who signs in with a password only), and its settings show
+		// a join link.
+		var id uuid.UUID
+		if err := conn.QueryRow(ctx, `SELECT id FROM tenants WHERE slug = $1`, store.BenchSlug(3)).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		var sec store.SecuritySettings
+		var link *store.JoinLink
+		if err := db.ReadTenant(atrium.WithTenant(ctx, &atrium.Tenant{ID: id}), func(b *store.Batch) {
+			b.FindSecuritySettings(&sec)
+			b.FindJoinLink(&link)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if sec.Members != 50 || sec.MembersWithoutMFA < 1 || sec.MembersWithoutMFA > 49 {
+			t.Errorf("security settings %+v: want some of the 50 members with two-factor, not the owner", sec)
+		}
+		if link == nil || !link.Enabled || link.Domain != store.BenchSlug(3)+".example" || link.UpdatedBy == "" {
+			t.Errorf("join link %+v", link)
+		}
+		if owners := queryInt(t, conn, `SELECT count(*) FROM users WHERE email LIKE 'u%.1@bench.test' AND mfa_enabled_at IS NOT NULL`); owners != 0 {
+			t.Errorf("%d owners with two-factor authentication; the benchmark could not sign them in", owners)
+		}
+		if res.MFAUsers == 0 || res.MFAUsers*2 > res.UsersAdded || res.JoinLinksAdded != 5 {
+			t.Errorf("result %+v: want about 30%% of the users with two-factor and 5 join links", res)
 		}
 	})
 	t.Run("Counts", func(t *testing.T) {
