@@ -89,6 +89,7 @@ func (b *Batch) CountMembers(dst *int) {
 // fresh storage for each row; the value is zeroed before each scan all the
 // same, so that no codec can hand a row anything of the row before.
 func collectPage[T any](rows pgx.Rows, n int, fields func(*T) []any) ([]T, error) {
+	defer rows.Close()
 	list := make([]T, 0, n)
 	var row T
 	dst := fields(&row)

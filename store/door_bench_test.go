@@ -62,17 +62,13 @@ func BenchmarkDoor(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			// Scan like the door does, so both pay for the same work.
-			var list []store.Member
-			for rows.Next() {
-				var m store.Member
-				if err := rows.Scan(&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt,
-					&m.CustomRoleID, &m.RoleName, &m.Permissions); err != nil {
-					b.Fatal(err)
-				}
-				list = append(list, m)
+			// Scan as the door does, so both pay for the same work.
+			list, err := store.CollectPage(rows, 50, func(m *store.Member) []any {
+				return []any{&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt, &m.CustomRoleID, &m.RoleName, &m.Permissions}
+			})
+			if err != nil {
+				b.Fatal(err)
 			}
-			rows.Close()
 			if len(list) != 50 {
 				b.Fatalf("%d members", len(list))
 			}

@@ -87,13 +87,15 @@ func measureDoor(ctx context.Context, appURL, ownerURL, superURL string, tenants
 			if err != nil {
 				return err
 			}
-			// Scan into the same struct as the door does, so both paths
-			// pay for the same work and only the door's cost differs.
-			var list []store.Member
+			// Scan as the door does (store's collectPage: one reused value,
+			// a slice sized for the page), so both paths pay for the same
+			// work and only the door's cost differs.
+			list := make([]store.Member, 0, 50)
+			var m store.Member
+			dst := []any{&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt, &m.CustomRoleID, &m.RoleName, &m.Permissions}
 			for rows.Next() {
-				var m store.Member
-				if err := rows.Scan(&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt,
-					&m.CustomRoleID, &m.RoleName, &m.Permissions); err != nil {
+				m = store.Member{}
+				if err := rows.Scan(dst...); err != nil {
 					rows.Close()
 					return err
 				}
