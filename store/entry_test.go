@@ -165,19 +165,27 @@ func TestReadTenant(t *testing.T) {
 	})
 }
 
+// pageView signs Ann in at alpha (where she is the owner) and at bravo
+// (where she is no member), and returns a page view through door (Enter or
+// Visit) whose reads list up to 10 members.
+func pageView(t *testing.T, f *fixture, door func(context.Context, string, string, func(*store.Batch)) (*store.Entry, error)) func(slug, token string) (*store.Entry, []store.Member, error) {
+	t.Helper()
+	sessionFor(t, f, f.ctxA, "tok-a", f.userA)
+	sessionFor(t, f, f.ctxB, "tok-b-of-ann", f.userA)
+	return func(slug, token string) (*store.Entry, []store.Member, error) {
+		var list []store.Member
+		e, err := door(context.Background(), slug, token, func(b *store.Batch) { b.FindMembers(10, &list) })
+		return e, list, err
+	}
+}
+
 // TestEnterWithPageReads checks the one-round-trip page: the page's reads
 // ride behind enter_tenant and see the tenant only for a current member.
 func TestEnterWithPageReads(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	sessionFor(t, f, f.ctxA, "tok-a", f.userA)
-	sessionFor(t, f, f.ctxB, "tok-b-of-ann", f.userA)
-	read := func(slug, token string) (*store.Entry, []store.Member, error) {
-		var list []store.Member
-		e, err := f.db.Enter(ctx, slug, token, func(b *store.Batch) { b.FindMembers(10, &list) })
-		return e, list, err
-	}
+	read := pageView(t, f, f.db.Enter)
 	t.Run("Member", func(t *testing.T) {
 		e, list, err := read("alpha", "tok-a")
 		if err != nil || e.Member == nil || len(list) != 1 || list[0].UserID != f.userA.ID {
@@ -220,13 +228,7 @@ func TestVisitWithPageReads(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	sessionFor(t, f, f.ctxA, "tok-a", f.userA)
-	sessionFor(t, f, f.ctxB, "tok-b-of-ann", f.userA)
-	read := func(slug, token string) (*store.Entry, []store.Member, error) {
-		var list []store.Member
-		e, err := f.db.Visit(ctx, slug, token, func(b *store.Batch) { b.FindMembers(10, &list) })
-		return e, list, err
-	}
+	read := pageView(t, f, f.db.Visit)
 	for name, tc := range map[string]struct {
 		slug, token string
 		tenant      uuid.UUID
