@@ -91,6 +91,8 @@ var targets = []target{
 		Path: func(s *session) string { return "/o/" + s.Slug + "/login" }},
 	{Name: "invitation page", Anonymous: true, Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(s *session) string { return s.Invite }},
+	{Name: "join page", Anonymous: true, Method: http.MethodGet, Want: http.StatusOK,
+		Path: func(s *session) string { return s.Join }},
 	{Name: "console tenant", Baseline: "bare audit", Operator: true, Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(s *session) string { return "/console/tenants/" + s.Slug }},
 	{Name: "console outbox", Operator: true, Method: http.MethodGet, Want: http.StatusOK,

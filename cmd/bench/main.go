@@ -169,6 +169,7 @@ type harness struct {
 	pprofURL    string // the server's METRICS_ADDR, with -profile
 	baseline    *process
 	baselineURL string
+	joinLinks   map[string]string // tenant slug → join link path, made once (see findJoinLinks)
 
 	res results
 }
@@ -230,6 +231,9 @@ func run(ctx context.Context, cfg config) error {
 			return err
 		}
 		if err := h.findInvites(ctx, fix); err != nil {
+			return err
+		}
+		if err := h.findJoinLinks(ctx, fix); err != nil {
 			return err
 		}
 		largest := i == len(cfg.Scales)-1

@@ -34,6 +34,7 @@ type session struct {
 	Slug   string
 	Member string // id of the tenant's member 2, whose page the owner opens
 	Invite string // path of an open invitation link of the tenant
+	Join   string // path of the tenant's join link
 	Email  string
 	Cookie string
 	CSRF   string

@@ -260,7 +260,7 @@ func (h *harness) findInvites(ctx context.Context, fix *fixture) error {
 		path, err := link(to)
 		if err == nil && path == "" {
 			form := url.Values{"_csrf": {s.CSRF}, "email": {to}, "role": {"member"}}
-			if err = post(ctx, h.serverURL+"/o/"+s.Slug+"/members/invites", s.Cookie, form, http.StatusSeeOther); err == nil {
+			if _, err = request(ctx, http.MethodPost, h.serverURL+"/o/"+s.Slug+"/members/invites", s.Cookie, form, http.StatusSeeOther); err == nil {
 				path, err = link(to)
 			}
 		}
@@ -275,24 +275,65 @@ func (h *harness) findInvites(ctx context.Context, fix *fixture) error {
 	return nil
 }
 
-// post sends form to addr with the cookie header, expecting status want.
-func post(ctx context.Context, addr, cookie string, form url.Values, want int) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, addr, strings.NewReader(form.Encode()))
-	if err != nil {
-		return err
+// joinLink matches a join link's path on the settings page.
+var joinLink = regexp.MustCompile(`/o/[a-z0-9-]+/join/[A-Za-z0-9_-]+`)
+
+// findJoinLinks sets each tenant session's Join: the path of the tenant's
+// join link, which the "join page" target opens as a visitor would. The
+// owner turns the link on through the settings form the first time (the
+// seeder's links carry no usable token) and reads it from the settings
+// page, which shows a new link once; later scales reuse it.
+func (h *harness) findJoinLinks(ctx context.Context, fix *fixture) error {
+	if h.joinLinks == nil {
+		h.joinLinks = map[string]string{}
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, s := range fix.Tenants {
+		path := h.joinLinks[s.Slug]
+		if path == "" {
+			settings := h.serverURL + "/o/" + s.Slug + "/settings"
+			form := url.Values{"_csrf": {s.CSRF}, "action": {"enable"}, "domain": {s.Slug + ".example"}}
+			page, err := request(ctx, http.MethodPost, settings+"/join", s.Cookie, form, http.StatusSeeOther)
+			if err == nil {
+				page, err = request(ctx, http.MethodGet, settings, s.Cookie, nil, http.StatusOK)
+			}
+			if path = joinLink.FindString(string(page)); err == nil && path == "" {
+				err = errors.New("no join link on the settings page")
+			}
+			if err != nil {
+				return fmt.Errorf("find join links: %s: %w", s.Slug, err)
+			}
+			h.joinLinks[s.Slug] = path
+		}
+		s.Join = path
+	}
+	return nil
+}
+
+// request sends a request with the cookie header and, if not nil, form as
+// its body, expecting status want; it returns the response body.
+func request(ctx context.Context, method, addr, cookie string, form url.Values, want int) ([]byte, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, addr, body)
+	if err != nil {
+		return nil, err
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
 	req.Header.Set("Cookie", cookie)
 	res, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	page, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	if res.StatusCode != want {
-		return fmt.Errorf("POST %s: status %d, want %d: %.300s", addr, res.StatusCode, want, page)
+		return nil, fmt.Errorf("%s %s: status %d, want %d: %.300s", method, addr, res.StatusCode, want, page)
 	}
-	return nil
+	return page, nil
 }
 
 // startServer starts `atrium serve` on a free port with databaseURL, and
