@@ -104,6 +104,24 @@ func collectPage[T any](rows pgx.Rows, n int, fields func(*T) []any) ([]T, error
 	return list, rows.Err()
 }
 
+// queueOne queues sql and puts the row it returns, if any, into a new T at
+// *dst through the scan destinations fields gives; *dst stays nil when
+// there is no row (which, under the tenant's policies, includes another
+// tenant's).
+func queueOne[T any](b *Batch, dst **T, fields func(*T) []any, sql string, args ...any) {
+	b.b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
+		if !rows.Next() {
+			return rows.Err()
+		}
+		v := new(T)
+		if err := rows.Scan(fields(v)...); err != nil {
+			return err
+		}
+		*dst = v
+		return nil
+	})
+}
+
 // FindMembers queues the tenant's first limit members, by name, into dst.
 func (b *Batch) FindMembers(limit int, dst *[]Member) {
 	b.b.Queue(findMembersSQL, limit).Query(func(rows pgx.Rows) error {

@@ -27,9 +27,14 @@ func (i *Invite) Open(now time.Time) bool {
 
 const inviteColumns = `i.id, i.email, i.role, coalesce(u.name, ''), i.created_at, i.expires_at, i.accepted_at, i.revoked_at`
 
+// fields are i's scan destinations for inviteColumns.
+func (i *Invite) fields() []any {
+	return []any{&i.ID, &i.Email, &i.Role, &i.InvitedBy, &i.CreatedAt, &i.ExpiresAt, &i.AcceptedAt, &i.RevokedAt}
+}
+
 func scanInvite(row pgx.CollectableRow) (Invite, error) {
 	var i Invite
-	err := row.Scan(&i.ID, &i.Email, &i.Role, &i.InvitedBy, &i.CreatedAt, &i.ExpiresAt, &i.AcceptedAt, &i.RevokedAt)
+	err := row.Scan(i.fields()...)
 	return i, err
 }
 
@@ -56,20 +61,9 @@ func (tx *Tx) FindInviteByID(ctx context.Context, id uuid.UUID) (*Invite, error)
 // password instead of a new one). dst stays nil when there is no such
 // invite in the tenant, which includes an altered token.
 func (b *Batch) FindInviteByToken(token string, dst **Invite, hasAccount *bool) {
-	b.b.Queue(`SELECT `+inviteColumns+`, EXISTS (SELECT 1 FROM users a WHERE a.email = i.email)
-		FROM invites i LEFT JOIN users u ON u.id = i.invited_by WHERE i.token_hash = $1`, hashToken(token),
-	).Query(func(rows pgx.Rows) error {
-		if !rows.Next() {
-			return rows.Err()
-		}
-		var i Invite
-		if err := rows.Scan(&i.ID, &i.Email, &i.Role, &i.InvitedBy, &i.CreatedAt, &i.ExpiresAt,
-			&i.AcceptedAt, &i.RevokedAt, hasAccount); err != nil {
-			return err
-		}
-		*dst = &i
-		return nil
-	})
+	queueOne(b, dst, func(i *Invite) []any { return append(i.fields(), hasAccount) },
+		`SELECT `+inviteColumns+`, EXISTS (SELECT 1 FROM users a WHERE a.email = i.email)
+		FROM invites i LEFT JOIN users u ON u.id = i.invited_by WHERE i.token_hash = $1`, hashToken(token))
 }
 
 // FindOpenInviteByEmail returns the invite to email that is neither

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -70,16 +69,7 @@ func (tx *Tx) CreateMembership(ctx context.Context, userID uuid.UUID, role strin
 // FindMemberByID queues the current tenant's member with that id into dst;
 // dst stays nil when there is none, which includes another tenant's member.
 func (b *Batch) FindMemberByID(id uuid.UUID, dst **Member) {
-	b.b.Queue(memberSelect+" WHERE m.id = $1", id).Query(func(rows pgx.Rows) error {
-		m, err := pgx.CollectExactlyOneRow(rows, scanMember)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		if err == nil {
-			*dst = &m
-		}
-		return err
-	})
+	queueOne(b, dst, (*Member).fields, memberSelect+" WHERE m.id = $1", id)
 }
 
 // FindMemberByUserID returns the user's membership in the current tenant, or

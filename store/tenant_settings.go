@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 )
 
 // LockTenant returns the current tenant's registry row, locked until the
@@ -108,34 +107,21 @@ const joinLinkSQL = `
 	SELECT j.domain, j.token_hash IS NOT NULL, coalesce(u.name, ''), j.updated_at
 	FROM tenant_join_links j LEFT JOIN users u ON u.id = j.updated_by`
 
-func scanJoinLink(row pgx.CollectableRow) (JoinLink, error) {
-	var j JoinLink
-	err := row.Scan(&j.Domain, &j.Enabled, &j.UpdatedBy, &j.UpdatedAt)
-	return j, err
+// fields are j's scan destinations for joinLinkSQL's columns.
+func (j *JoinLink) fields() []any {
+	return []any{&j.Domain, &j.Enabled, &j.UpdatedBy, &j.UpdatedAt}
 }
 
 // FindJoinLink queues the current tenant's join link into dst; dst stays
 // nil when the organization never set one up.
 func (b *Batch) FindJoinLink(dst **JoinLink) {
-	b.b.Queue(joinLinkSQL).Query(func(rows pgx.Rows) error {
-		list, err := pgx.CollectRows(rows, scanJoinLink)
-		if err == nil && len(list) > 0 {
-			*dst = &list[0]
-		}
-		return err
-	})
+	queueOne(b, dst, (*JoinLink).fields, joinLinkSQL)
 }
 
 // FindJoinLinkByToken queues the join link whose token hashes to the one
 // in a URL into dst, only while the link is on; dst stays nil otherwise.
 func (b *Batch) FindJoinLinkByToken(token string, dst **JoinLink) {
-	b.b.Queue(joinLinkSQL+` WHERE j.token_hash = $1`, hashToken(token)).Query(func(rows pgx.Rows) error {
-		list, err := pgx.CollectRows(rows, scanJoinLink)
-		if err == nil && len(list) > 0 {
-			*dst = &list[0]
-		}
-		return err
-	})
+	queueOne(b, dst, (*JoinLink).fields, joinLinkSQL+` WHERE j.token_hash = $1`, hashToken(token))
 }
 
 // EnableJoinLink sets the domain and turns the link on with a new token;
