@@ -83,12 +83,17 @@ type SeedResult struct {
 	RolesAdded       int           // custom roles (see seedRoles)
 	MFAUsers         int           // of the users added, those with two-factor authentication on
 	JoinLinksAdded   int           // join links of the hot tenants
+	SessionsAdded    int           // live sessions of members who used the product lately
+	RecoveryCodes    int           // two-factor recovery codes of the MFAUsers, some spent
+	ResetsAdded      int           // password reset links, open and used
+	OldSlugsAdded    int           // old URLs of tenants that renamed themselves
 	Duration         time.Duration // including ANALYZE
 }
 
 // Rows is the number of rows BulkSeed wrote.
 func (r SeedResult) Rows() int {
-	return r.TenantsAdded + r.UsersAdded + r.MembershipsAdded + r.AuditAdded + r.InvitesAdded + r.RolesAdded + r.JoinLinksAdded
+	return r.TenantsAdded + r.UsersAdded + r.MembershipsAdded + r.AuditAdded + r.InvitesAdded + r.RolesAdded + r.JoinLinksAdded +
+		r.SessionsAdded + r.RecoveryCodes + r.ResetsAdded + r.OldSlugsAdded
 }
 
 // BulkSeed adds bench tenants, users and memberships with COPY until the
@@ -142,6 +147,7 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 		`ALTER TABLE invites NO FORCE ROW LEVEL SECURITY`,
 		`ALTER TABLE roles NO FORCE ROW LEVEL SECURITY`,
 		`ALTER TABLE tenant_join_links NO FORCE ROW LEVEL SECURITY`,
+		`ALTER TABLE sessions NO FORCE ROW LEVEL SECURITY`,
 		`SET LOCAL lock_timeout = 0`,
 	} {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
@@ -177,6 +183,10 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 		res.RolesAdded += c.roles
 		res.MFAUsers += c.mfaUsers
 		res.JoinLinksAdded += c.joinLinks
+		res.SessionsAdded += c.sessions
+		res.RecoveryCodes += c.recoveryCodes
+		res.ResetsAdded += c.resets
+		res.OldSlugsAdded += c.oldSlugs
 		if o.Progress != nil {
 			o.Progress(SeedProgress{TenantsDone: res.TenantsAdded, TenantsToAdd: toAdd,
 				Users: res.UsersAdded, Memberships: res.MembershipsAdded, Elapsed: time.Since(start)})
@@ -200,6 +210,7 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 		`ALTER TABLE invites FORCE ROW LEVEL SECURITY`,
 		`ALTER TABLE roles FORCE ROW LEVEL SECURITY`,
 		`ALTER TABLE tenant_join_links FORCE ROW LEVEL SECURITY`,
+		`ALTER TABLE sessions FORCE ROW LEVEL SECURITY`,
 	} {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return res, fmt.Errorf("store: bulk seed: %s: %w", stmt, err)
@@ -210,7 +221,8 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 	}
 	// Fresh statistics, so the benchmark's first queries get the plans a
 	// database of this size would have.
-	if _, err := conn.Exec(ctx, `VACUUM (ANALYZE) tenants, users, memberships, audit_events, invites, roles, tenant_join_links`); err != nil {
+	if _, err := conn.Exec(ctx, `VACUUM (ANALYZE) tenants, users, memberships, audit_events, invites, roles, tenant_join_links,
+		sessions, mfa_recovery_codes, password_resets, tenant_slug_history`); err != nil {
 		return res, fmt.Errorf("store: bulk seed: analyze: %w", err)
 	}
 	res.Duration = time.Since(start)
@@ -267,6 +279,11 @@ type seedChunk struct {
 	roles       int // custom roles copied
 	mfaUsers    int // new users with two-factor authentication
 	joinLinks   int // join links copied
+	// Counted as copied (copyActivity):
+	sessions      int
+	recoveryCodes int
+	resets        int
+	oldSlugs      int
 }
 
 // invitesPerHotTenant is how many open invitations each hot tenant holds,
@@ -418,7 +435,7 @@ func (c *seedChunk) copy(ctx context.Context, tx pgx.Tx, m *seedModel, passwordH
 				if m.hasMFA(int(p.tenant), int(p.j)) {
 					secret := m.id(kindTOTP, int(p.tenant), int(p.j))
 					row[5] = base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret[:])
-					row[6] = time.Unix(min(p.joined+24*60*60, m.now), 0)
+					row[6] = m.mfaEnabledAt(p)
 				}
 				k++
 				return row, nil
@@ -519,7 +536,7 @@ func (c *seedChunk) copy(ctx context.Context, tx pgx.Tx, m *seedModel, passwordH
 	if err != nil {
 		return fmt.Errorf("store: bulk seed: copy invites: %w", err)
 	}
-	return nil
+	return c.copyActivity(ctx, tx, m)
 }
 
 // seedModel derives every value from (seed, tenant index, member index)
@@ -552,6 +569,15 @@ const (
 	kindTOTP
 	kindMFADraws
 	kindJoinLink
+	kindSession
+	kindSessionToken
+	kindSessionDraws
+	kindRecoveryCode
+	kindRecoveryDraws
+	kindReset
+	kindResetToken
+	kindResetDraws
+	kindSlugDraws
 )
 
 const (
@@ -770,6 +796,12 @@ const mfaPct = 30
 func (m *seedModel) hasMFA(i, j int) bool {
 	s := m.stream(kindMFADraws, i, j)
 	return j > 1 && s.intn(100) < mfaPct
+}
+
+// mfaEnabledAt is when the user p creates turned on two-factor
+// authentication: a day after joining, or now if that is later.
+func (m *seedModel) mfaEnabledAt(p *plannedMember) time.Time {
+	return time.Unix(min(p.joined+24*60*60, m.now), 0)
 }
 
 // customRoleOf says whether member j of tenant i, if a member or viewer,

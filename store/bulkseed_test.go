@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -81,6 +83,41 @@ func fingerprint(t *testing.T, conn *pgx.Conn, maxTenant int) string {
 	return s
 }
 
+// activityFingerprint hashes the seed's activity rows but their timestamps
+// (and the session data, which holds one).
+func activityFingerprint(t *testing.T, conn *pgx.Conn) string {
+	t.Helper()
+	var s string
+	unforced(t, conn, "sessions", func(tx pgx.Tx) {
+		err := tx.QueryRow(context.Background(), `SELECT md5(concat_ws('/',
+			(SELECT string_agg(concat_ws('|', id, tenant_id, token_hash, user_id, ip, user_agent), ',' ORDER BY id) FROM sessions),
+			(SELECT string_agg(concat_ws('|', user_id, code_hash, used_at IS NULL), ',' ORDER BY user_id, code_hash) FROM mfa_recovery_codes),
+			(SELECT string_agg(concat_ws('|', id, user_id, token_hash, used_at IS NULL), ',' ORDER BY id) FROM password_resets),
+			(SELECT string_agg(concat_ws('|', slug, owner_tenant), ',' ORDER BY slug) FROM tenant_slug_history)))`).Scan(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	return s
+}
+
+// unforced runs fn in a transaction of conn (the owner) that lifts FORCE
+// ROW LEVEL SECURITY from table, and rolls back: the owner reads every
+// tenant's rows, as the seed writes them.
+func unforced(t *testing.T, conn *pgx.Conn, table string, fn func(pgx.Tx)) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `ALTER TABLE `+pgx.Identifier{table}.Sanitize()+` NO FORCE ROW LEVEL SECURITY`); err != nil {
+		t.Fatal(err)
+	}
+	fn(tx)
+}
+
 // assertGuardsBack checks that memberships is forced under RLS and counts
 // members by trigger again.
 func assertGuardsBack(t *testing.T, conn *pgx.Conn) {
@@ -97,7 +134,7 @@ func assertGuardsBack(t *testing.T, conn *pgx.Conn) {
 	if !forced || trigger != "O" {
 		t.Fatalf("memberships: force rls = %v, trigger memberships_count tgenabled = %q; want true and O", forced, trigger)
 	}
-	for _, table := range []string{"audit_events", "invites", "roles", "tenant_join_links"} {
+	for _, table := range []string{"audit_events", "invites", "roles", "tenant_join_links", "sessions"} {
 		if err := conn.QueryRow(context.Background(), `SELECT relforcerowsecurity FROM pg_class WHERE oid = $1::regclass`, table).Scan(&forced); err != nil || !forced {
 			t.Fatalf("%s: force rls = %v (%v); want true", table, forced, err)
 		}
@@ -202,6 +239,81 @@ func TestBulkSeed(t *testing.T) {
 		}
 		if res.MFAUsers == 0 || res.MFAUsers*2 > res.UsersAdded || res.JoinLinksAdded != 5 {
 			t.Errorf("result %+v: want about 30%% of the users with two-factor and 5 join links", res)
+		}
+	})
+	t.Run("Activity", func(t *testing.T) {
+		// Live sessions, each of a member of its tenant, with data naming
+		// the user as the server's own sessions do; the hot tenants'
+		// members are busier than the rest's.
+		var n, strangers, dying, hot, hotMembers int
+		unforced(t, conn, "sessions", func(tx pgx.Tx) {
+			err := tx.QueryRow(ctx, `
+				SELECT count(*),
+				       count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.tenant_id = s.tenant_id AND m.user_id = s.user_id)),
+				       count(*) FILTER (WHERE s.expiry < now() + interval '15 minutes' OR s.ip IS NULL OR s.user_agent IS NULL),
+				       count(*) FILTER (WHERE t.slug <= $1)
+				FROM sessions s JOIN tenants t ON t.id = s.tenant_id`, store.BenchSlug(5)).Scan(&n, &strangers, &dying, &hot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var data []byte
+			var user uuid.UUID
+			if err := tx.QueryRow(ctx, `SELECT data, user_id FROM sessions ORDER BY id LIMIT 1`).Scan(&data, &user); err != nil {
+				t.Fatal(err)
+			}
+			deadline, values, err := store.SessionCodec{}.Decode(data)
+			if err != nil || values[store.SessionUserKey] != user.String() || !deadline.After(time.Now()) {
+				t.Errorf("session data %s: deadline %v, values %v, %v; want user %s", data, deadline, values, err, user)
+			}
+		})
+		hotMembers = 5 * 50
+		if n != res.SessionsAdded || n == 0 || strangers != 0 || dying != 0 {
+			t.Errorf("%d sessions (result says %d), %d of non-members, %d ending within 15 minutes or without a client", n, res.SessionsAdded, strangers, dying)
+		}
+		if hot < hotMembers/5 || hot > hotMembers*3/4 || (n-hot)*4 > res.MembershipsAdded-hotMembers {
+			t.Errorf("%d sessions of %d hot members, %d of %d others: want about 50%% and 7.5%%", hot, hotMembers, n-hot, res.MembershipsAdded-hotMembers)
+		}
+
+		// Through the app: a member's sessions list shows where each began.
+		var tenant, user uuid.UUID
+		unforced(t, conn, "sessions", func(tx pgx.Tx) {
+			if err := tx.QueryRow(ctx, `SELECT s.tenant_id, s.user_id FROM sessions s JOIN tenants t ON t.id = s.tenant_id
+				WHERE t.slug = $1 ORDER BY s.id LIMIT 1`, store.BenchSlug(2)).Scan(&tenant, &user); err != nil {
+				t.Fatal(err)
+			}
+		})
+		var list []store.Session
+		if err := db.ReadTenant(atrium.WithTenant(ctx, &atrium.Tenant{ID: tenant}), func(b *store.Batch) {
+			b.FindUserSessions(user, "", &list)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 0 || list[0].IP == "" || list[0].UserAgent == "" || list[0].Current {
+			t.Errorf("sessions of %s: %+v", user, list)
+		}
+
+		// Ten recovery codes for each user with two-factor, a few spent;
+		// none for the others.
+		codes := queryInt(t, conn, `SELECT count(*) FROM mfa_recovery_codes`)
+		unused := queryInt(t, conn, `SELECT count(*) FROM mfa_recovery_codes WHERE used_at IS NULL`)
+		odd := queryInt(t, conn, `SELECT count(*) FROM users u
+			WHERE (SELECT count(*) FROM mfa_recovery_codes r WHERE r.user_id = u.id) <> CASE WHEN u.mfa_enabled_at IS NULL THEN 0 ELSE 10 END`)
+		if codes != 10*res.MFAUsers || codes != res.RecoveryCodes || odd != 0 || unused == codes || unused*10 < codes*8 {
+			t.Errorf("%d recovery codes (%d unused) for %d two-factor users, result says %d; %d users with a wrong set",
+				codes, unused, res.MFAUsers, res.RecoveryCodes, odd)
+		}
+
+		// Reset links: open ones usable for a while yet, used ones long
+		// over, nothing else.
+		resets := queryInt(t, conn, `SELECT count(*) FROM password_resets`)
+		open := queryInt(t, conn, `SELECT count(*) FROM password_resets WHERE used_at IS NULL AND expires_at > now() + interval '5 minutes'`)
+		used := queryInt(t, conn, `SELECT count(*) FROM password_resets WHERE used_at IS NOT NULL AND expires_at < now() AND used_at < expires_at`)
+		if resets != res.ResetsAdded || resets == 0 || open+used != resets || used == 0 {
+			t.Errorf("%d reset links (result says %d): %d open, %d used", resets, res.ResetsAdded, open, used)
+		}
+
+		if old := queryInt(t, conn, `SELECT count(*) FROM tenant_slug_history`); old != res.OldSlugsAdded {
+			t.Errorf("%d old URLs, result says %d", old, res.OldSlugsAdded)
 		}
 	})
 	t.Run("Counts", func(t *testing.T) {
@@ -358,6 +470,36 @@ func TestBulkSeed(t *testing.T) {
 	})
 }
 
+// TestBulkSeedOldURLs seeds enough tenants for some to have renamed
+// themselves (one in 33 of those after the hot ones) and follows an old URL.
+func TestBulkSeedOldURLs(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t)
+	ctx := context.Background()
+	opts := seedOpts(t, 300)
+	opts.Members, opts.Hot, opts.ChunkTenants = 300, 0, 100
+	res := mustSeed(t, db, opts)
+	conn := ownerConn(t, db)
+	if old := queryInt(t, conn, `SELECT count(*) FROM tenant_slug_history`); old != res.OldSlugsAdded || old < 2 || old > 25 {
+		t.Fatalf("%d old URLs (result says %d) among 300 tenants, want about 9", old, res.OldSlugsAdded)
+	}
+	var slug string
+	var owner uuid.UUID
+	if err := conn.QueryRow(ctx, `SELECT slug, owner_tenant FROM tenant_slug_history
+		WHERE changed_at > now() - slug_redirect_period() ORDER BY slug LIMIT 1`).Scan(&slug, &owner); err != nil {
+		t.Fatalf("a recent old URL: %v", err)
+	}
+	if err := db.InSystem(ctx, func(tx *store.SysTx) error {
+		tn, err := tx.FindTenantByFormerSlug(ctx, slug)
+		if err == nil && (tn.ID != owner || !strings.HasPrefix(tn.Slug, "bench-")) {
+			t.Errorf("old URL %s leads to %s (%s), want %s", slug, tn.Slug, tn.ID, owner)
+		}
+		return err
+	}); err != nil {
+		t.Errorf("old URL %s: %v", slug, err)
+	}
+}
+
 func TestBulkSeedIncremental(t *testing.T) {
 	t.Parallel()
 	grown, atOnce, other := storetest.New(t), storetest.New(t), storetest.New(t)
@@ -386,13 +528,20 @@ func TestBulkSeedIncremental(t *testing.T) {
 		if a, b := fingerprint(t, g, 30), fingerprint(t, o, 30); a != b {
 			t.Errorf("10 then 30: %s; 30 at once: %s", a, b)
 		}
+		if a, b := activityFingerprint(t, g), activityFingerprint(t, o); a != b {
+			t.Errorf("sessions, codes, resets and old URLs: 10 then 30: %s; 30 at once: %s", a, b)
+		}
 	})
 	t.Run("OtherSeedOtherData", func(t *testing.T) {
 		opts := seedOpts(t, 30)
 		opts.Seed = 43
 		mustSeed(t, other, opts)
-		if a, b := fingerprint(t, ownerConn(t, other), 30), fingerprint(t, o, 30); a == b {
+		oc := ownerConn(t, other)
+		if a, b := fingerprint(t, oc, 30), fingerprint(t, o, 30); a == b {
 			t.Error("seeds 42 and 43 gave the same data")
+		}
+		if a, b := activityFingerprint(t, oc), activityFingerprint(t, o); a == b {
+			t.Error("seeds 42 and 43 gave the same sessions, codes, resets and old URLs")
 		}
 	})
 }

@@ -66,9 +66,11 @@ func runSeed(ctx context.Context, args []string) error {
 		return err
 	}
 	secs := res.Duration.Seconds()
-	fmt.Printf("seeded: tenants +%d (total %d), users +%d (%d with two-factor), memberships +%d, custom roles +%d, join links +%d, audit events +%d, invitations +%d in %s (%.0f rows/s)\n",
-		res.TenantsAdded, res.TenantsTotal, res.UsersAdded, res.MFAUsers, res.MembershipsAdded, res.RolesAdded, res.JoinLinksAdded, res.AuditAdded, res.InvitesAdded,
-		res.Duration.Round(time.Millisecond), float64(res.Rows())/max(secs, 1e-9))
+	fmt.Printf("seeded in %s (%.0f rows/s): tenants +%d (total %d, %d with an old URL), users +%d (%d with two-factor, %d recovery codes; %d password reset links), "+
+		"memberships +%d, custom roles +%d, join links +%d, audit events +%d, invitations +%d, live sessions +%d\n",
+		res.Duration.Round(time.Millisecond), float64(res.Rows())/max(secs, 1e-9),
+		res.TenantsAdded, res.TenantsTotal, res.OldSlugsAdded, res.UsersAdded, res.MFAUsers, res.RecoveryCodes, res.ResetsAdded,
+		res.MembershipsAdded, res.RolesAdded, res.JoinLinksAdded, res.AuditAdded, res.InvitesAdded, res.SessionsAdded)
 	if h := min(*hot, res.TenantsTotal); h > 0 {
 		fmt.Printf("hot tenants: %s..%s (%d members each; the owner of tenant i is u<i>.1@bench.test, e.g. %s)\n",
 			store.BenchSlug(1), store.BenchSlug(h), *hotMembers, store.BenchEmail(1, 1))
