@@ -283,8 +283,12 @@ func TestReadTenantOpener(t *testing.T) {
 		t.Fatalf("count %d and %d, members %v: %v", n, again, list, err)
 	}
 	ghost := atrium.WithTenant(context.Background(), &atrium.Tenant{ID: uuid.New(), Slug: "ghost"})
+	// Alone, the opener travels as a plain query; with reads, in a batch.
 	if err := f.db.ReadTenant(ghost, func(b *store.Batch) { b.CountMembers(&n) }); atrium.ErrorCode(err) != atrium.ENOTFOUND {
 		t.Errorf("counting a tenant that does not exist: %v", err)
+	}
+	if err := f.db.ReadTenant(ghost, func(b *store.Batch) { b.CountMembers(&n); b.FindMembers(10, &list) }); atrium.ErrorCode(err) != atrium.ENOTFOUND {
+		t.Errorf("counting and reading a tenant that does not exist: %v", err)
 	}
 	if err := f.db.ReadTenant(ghost, func(b *store.Batch) { b.FindMembers(10, &list) }); err != nil || len(list) != 0 {
 		t.Errorf("reading a tenant that does not exist: %v, %d members", err, len(list))
