@@ -123,7 +123,9 @@ func (h *Handler) sendReset(c echo.Context, user *store.User, token string) {
 // new link, and reports gone.
 func (h *Handler) resetOf(c echo.Context) (r *store.PasswordReset, gone bool, err error) {
 	ctx := c.Request().Context()
-	err = h.db.InSystem(ctx, func(tx *store.SysTx) error {
+	// A read, so no transaction: Reset's own transaction is the guard that
+	// a link is used once (UsePasswordReset).
+	err = h.db.ReadSystem(ctx, func(tx *store.SysTx) error {
 		r, err = tx.FindPasswordResetByToken(ctx, c.Param("token"))
 		return err
 	})
