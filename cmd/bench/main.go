@@ -170,6 +170,7 @@ type harness struct {
 	baseline    *process
 	baselineURL string
 	joinLinks   map[string]string // tenant slug → join link path, made once (see findJoinLinks)
+	resetLinks  []string          // password reset link paths, made once (see findResets)
 
 	res results
 }
@@ -227,13 +228,7 @@ func run(ctx context.Context, cfg config) error {
 		if fix, err = signInAll(ctx, h.serverURL, s.HotTenants, cfg.Conns); err != nil {
 			return err
 		}
-		if err := h.findMembers(ctx, fix); err != nil {
-			return err
-		}
-		if err := h.findInvites(ctx, fix); err != nil {
-			return err
-		}
-		if err := h.findJoinLinks(ctx, fix); err != nil {
+		if err := h.setUp(ctx, fix); err != nil {
 			return err
 		}
 		largest := i == len(cfg.Scales)-1

@@ -35,6 +35,7 @@ type session struct {
 	Member string // id of the tenant's member 2, whose page the owner opens
 	Invite string // path of an open invitation link of the tenant
 	Join   string // path of the tenant's join link
+	Reset  string // path of a password reset link (of one of the first owners)
 	Email  string
 	Cookie string
 	CSRF   string

@@ -199,19 +199,37 @@ func (h *harness) hotTenantIDs(ctx context.Context, n int) ([]uuid.UUID, error) 
 	return ids, err
 }
 
-// findMembers sets each tenant session's Member: the id of the tenant's
-// first member who is not its owner (the owner's own with no other), whose
-// page the "member page" target opens.
-func (h *harness) findMembers(ctx context.Context, fix *fixture) error {
-	slugs := make([]string, len(fix.Tenants))
-	for i, s := range fix.Tenants {
-		slugs[i] = s.Slug
-	}
+// setUp finds or makes, for every signed-in tenant session, what the page
+// targets open beyond the tenant's own pages: a member, an invitation link,
+// the join link and a password reset link. The links are made through the
+// app as people make them, and read from the outbox as people read their
+// email, over one superuser connection.
+func (h *harness) setUp(ctx context.Context, fix *fixture) error {
 	conn, err := pgx.Connect(ctx, h.superURL)
 	if err != nil {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	if err := findMembers(ctx, conn, fix); err != nil {
+		return err
+	}
+	if err := h.findInvites(ctx, conn, fix); err != nil {
+		return err
+	}
+	if err := h.findJoinLinks(ctx, fix); err != nil {
+		return err
+	}
+	return h.findResets(ctx, conn, fix)
+}
+
+// findMembers sets each tenant session's Member: the id of the tenant's
+// first member who is not its owner (the owner's own with no other), whose
+// page the "member page" target opens.
+func findMembers(ctx context.Context, conn *pgx.Conn, fix *fixture) error {
+	slugs := make([]string, len(fix.Tenants))
+	for i, s := range fix.Tenants {
+		slugs[i] = s.Slug
+	}
 	rows, err := conn.Query(ctx, `
 		SELECT DISTINCT ON (t.slug) t.slug, m.id::text
 		FROM memberships m JOIN tenants t ON t.id = m.tenant_id
@@ -241,27 +259,14 @@ var inviteLink = regexp.MustCompile(`/o/[a-z0-9-]+/invite/[A-Za-z0-9_-]+`)
 // as a visitor would from the email. The owner sends the invitation through
 // the app the first time (the seeder's invitations carry no usable link);
 // later scales find its email in the outbox.
-func (h *harness) findInvites(ctx context.Context, fix *fixture) error {
-	conn, err := pgx.Connect(ctx, h.superURL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	link := func(to string) (string, error) {
-		var body string
-		err := conn.QueryRow(ctx, `SELECT body FROM outbox WHERE to_email = $1 ORDER BY id DESC LIMIT 1`, to).Scan(&body)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return "", nil
-		}
-		return inviteLink.FindString(body), err
-	}
+func (h *harness) findInvites(ctx context.Context, conn *pgx.Conn, fix *fixture) error {
 	for _, s := range fix.Tenants {
 		to := "invitee@" + s.Slug + ".bench.test"
-		path, err := link(to)
+		path, err := outboxLink(ctx, conn, to, inviteLink)
 		if err == nil && path == "" {
 			form := url.Values{"_csrf": {s.CSRF}, "email": {to}, "role": {"member"}}
 			if _, err = request(ctx, http.MethodPost, h.serverURL+"/o/"+s.Slug+"/members/invites", s.Cookie, form, http.StatusSeeOther); err == nil {
-				path, err = link(to)
+				path, err = outboxLink(ctx, conn, to, inviteLink)
 			}
 		}
 		if err == nil && path == "" {
@@ -271,6 +276,55 @@ func (h *harness) findInvites(ctx context.Context, fix *fixture) error {
 			return fmt.Errorf("find invites: %s: %w", s.Slug, err)
 		}
 		s.Invite = path
+	}
+	return nil
+}
+
+// outboxLink returns the path re finds in the newest email to the address,
+// "" if there is none.
+func outboxLink(ctx context.Context, conn *pgx.Conn, to string, re *regexp.Regexp) (string, error) {
+	var body string
+	err := conn.QueryRow(ctx, `SELECT body FROM outbox WHERE to_email = $1 ORDER BY id DESC LIMIT 1`, to).Scan(&body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return re.FindString(body), err
+}
+
+// resetLink matches the link in the body of a password reset email.
+var resetLink = regexp.MustCompile(`/password/reset/[A-Za-z0-9_-]+`)
+
+// resetLinks is how many reset links the harness asks for: the app answers
+// more than 20 requests an hour from one address with 429, by design, so
+// the sessions share a few links (opening one does not use it up).
+const resetLinks = 8
+
+// findResets sets each tenant session's Reset: the path of a password
+// reset link of one of the first owners, which the "reset password page"
+// target opens as a visitor would from the email. The links are asked for
+// through the forgot-password form once and reused at every scale (they
+// last an hour).
+func (h *harness) findResets(ctx context.Context, conn *pgx.Conn, fix *fixture) error {
+	for _, s := range fix.Tenants[:min(resetLinks, len(fix.Tenants))] {
+		if len(h.resetLinks) == resetLinks {
+			break
+		}
+		form := url.Values{"_csrf": {s.CSRF}, "email": {s.Email}}
+		_, err := request(ctx, http.MethodPost, h.serverURL+"/password/forgot", csrfCookie+"="+s.CSRF, form, http.StatusOK)
+		var path string
+		if err == nil {
+			path, err = outboxLink(ctx, conn, s.Email, resetLink)
+		}
+		if err == nil && path == "" {
+			err = errors.New("no reset link in the outbox")
+		}
+		if err != nil {
+			return fmt.Errorf("find reset links: %s: %w", s.Email, err)
+		}
+		h.resetLinks = append(h.resetLinks, path)
+	}
+	for i, s := range fix.Tenants {
+		s.Reset = h.resetLinks[i%len(h.resetLinks)]
 	}
 	return nil
 }
