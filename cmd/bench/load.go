@@ -41,6 +41,12 @@ type target struct {
 	Baseline string
 	// Scaled pages are also measured at every scale of the scale curve.
 	Scaled bool
+	// Cookie, if set, returns the Cookie header to send instead of the
+	// session's own (or the CSRF cookie alone, when Anonymous).
+	Cookie func(s *session) string
+	// Before, if set, runs right before each measurement of the target, to
+	// make state that does not last (see pendingLogins).
+	Before func(ctx context.Context, h *harness, fix *fixture) error
 	// Pending marks the page of an area that may not have landed in the
 	// server being measured: if it answers 404, the page is reported as
 	// "not built yet" instead of silently missing or failing the run.
@@ -91,6 +97,13 @@ var targets = []target{
 		Path: func(s *session) string { return "/o/" + s.Slug + "/switch" }},
 	{Name: "login page", Anonymous: true, Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(s *session) string { return "/o/" + s.Slug + "/login" }},
+	// The code form of a login halfway through: a member with two-factor
+	// authentication who has given their password. Their session has no
+	// member yet, so no entry is cached: each view pays for enter_tenant.
+	{Name: "two-factor login step", Method: http.MethodGet, Want: http.StatusOK,
+		Path:   func(s *session) string { return "/o/" + s.Slug + "/login/mfa" },
+		Cookie: func(s *session) string { return s.MFAStep },
+		Before: func(ctx context.Context, h *harness, fix *fixture) error { return h.pendingLogins(ctx, fix) }},
 	{Name: "invitation page", Anonymous: true, Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(s *session) string { return s.Invite }},
 	{Name: "join page", Anonymous: true, Method: http.MethodGet, Want: http.StatusOK,
@@ -211,6 +224,8 @@ func prepare(l load) []prepared {
 		switch {
 		case l.Target.Bare:
 			p.cookie = "" // the baseline has no sessions
+		case l.Target.Cookie != nil:
+			p.cookie = l.Target.Cookie(s)
 		case l.Target.Anonymous:
 			p.cookie = csrfCookie + "=" + s.CSRF
 		}

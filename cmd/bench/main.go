@@ -295,6 +295,11 @@ func (h *harness) measure(ctx context.Context, t target, fix *fixture, measured 
 			return &targetResult{Name: t.Name, NotBuilt: "not built yet"}, nil
 		}
 	}
+	if t.Before != nil {
+		if err := t.Before(ctx, h, fix); err != nil {
+			return nil, fmt.Errorf("%s, %s: %w", t.Name, where, err)
+		}
+	}
 	l := load{Base: h.serverURL, Target: t, Sessions: fix.sessionsFor(t), Conns: h.cfg.Conns,
 		Warmup: h.cfg.Warmup, Duration: h.cfg.Duration, Server: h.server, DB: h.db}
 	if t.Bare {

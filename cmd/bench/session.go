@@ -36,9 +36,13 @@ type session struct {
 	Invite string // path of an open invitation link of the tenant
 	Join   string // path of the tenant's join link
 	Reset  string // path of a password reset link (of one of the first owners)
-	Email  string
-	Cookie string
-	CSRF   string
+	// MFAStep is the Cookie header of a login of a member of the tenant with
+	// two-factor authentication, past the password and waiting for the
+	// code (see pendingLogins).
+	MFAStep string
+	Email   string
+	Cookie  string
+	CSRF    string
 }
 
 // signIn logs email in at loginPath the way a browser does: GET the form for
