@@ -117,6 +117,15 @@ type fixture struct {
 	Operators []*session // the operator, signed in several times
 }
 
+// slugs returns the slugs of the tenants signed in to, in order.
+func (f *fixture) slugs() []string {
+	list := make([]string, len(f.Tenants))
+	for i, s := range f.Tenants {
+		list[i] = s.Slug
+	}
+	return list
+}
+
 // sessionsFor returns the sessions a target sends, round-robin.
 func (f *fixture) sessionsFor(t target) []*session {
 	if t.Operator {

@@ -226,15 +226,11 @@ func (h *harness) setUp(ctx context.Context, fix *fixture) error {
 // first member who is not its owner (the owner's own with no other), whose
 // page the "member page" target opens.
 func findMembers(ctx context.Context, conn *pgx.Conn, fix *fixture) error {
-	slugs := make([]string, len(fix.Tenants))
-	for i, s := range fix.Tenants {
-		slugs[i] = s.Slug
-	}
 	rows, err := conn.Query(ctx, `
 		SELECT DISTINCT ON (t.slug) t.slug, m.id::text
 		FROM memberships m JOIN tenants t ON t.id = m.tenant_id
 		WHERE t.slug = ANY($1)
-		ORDER BY t.slug, m.role = 'owner', m.created_at, m.id`, slugs)
+		ORDER BY t.slug, m.role = 'owner', m.created_at, m.id`, fix.slugs())
 	if err != nil {
 		return err
 	}
@@ -291,15 +287,11 @@ func (h *harness) pendingLogins(ctx context.Context, fix *fixture) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	slugs := make([]string, len(fix.Tenants))
-	for i, s := range fix.Tenants {
-		slugs[i] = s.Slug
-	}
 	rows, err := conn.Query(ctx, `
 		SELECT DISTINCT ON (t.slug) t.slug, u.email
 		FROM memberships m JOIN tenants t ON t.id = m.tenant_id JOIN users u ON u.id = m.user_id
 		WHERE t.slug = ANY($1) AND u.mfa_enabled_at IS NOT NULL
-		ORDER BY t.slug, m.created_at, m.id`, slugs)
+		ORDER BY t.slug, m.created_at, m.id`, fix.slugs())
 	if err != nil {
 		return err
 	}
