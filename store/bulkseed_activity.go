@@ -110,7 +110,7 @@ func (m *seedModel) usedRecoveryCodes(i, j int) int {
 const (
 	resetNone = iota
 	resetOpen // asked for within the hour, not used yet
-	resetUsed // used, long ago
+	resetUsed // used, more than an hour ago
 )
 
 // reset draws the reset link of the user created as member j of tenant i
