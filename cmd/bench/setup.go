@@ -226,17 +226,12 @@ func (h *harness) setUp(ctx context.Context, fix *fixture) error {
 // first member who is not its owner (the owner's own with no other), whose
 // page the "member page" target opens.
 func findMembers(ctx context.Context, conn *pgx.Conn, fix *fixture) error {
-	rows, err := conn.Query(ctx, `
+	ids, err := perTenant(ctx, conn, fix, `
 		SELECT DISTINCT ON (t.slug) t.slug, m.id::text
 		FROM memberships m JOIN tenants t ON t.id = m.tenant_id
 		WHERE t.slug = ANY($1)
-		ORDER BY t.slug, m.role = 'owner', m.created_at, m.id`, fix.slugs())
+		ORDER BY t.slug, m.role = 'owner', m.created_at, m.id`)
 	if err != nil {
-		return err
-	}
-	ids := map[string]string{}
-	var slug, id string
-	if _, err := pgx.ForEachRow(rows, []any{&slug, &id}, func() error { ids[slug] = id; return nil }); err != nil {
 		return err
 	}
 	for _, s := range fix.Tenants {
@@ -245,6 +240,19 @@ func findMembers(ctx context.Context, conn *pgx.Conn, fix *fixture) error {
 		}
 	}
 	return nil
+}
+
+// perTenant runs query, which takes the signed-in tenants' slugs as $1 and
+// returns (slug, value) rows, and maps each slug to its value.
+func perTenant(ctx context.Context, conn *pgx.Conn, fix *fixture, query string) (map[string]string, error) {
+	rows, err := conn.Query(ctx, query, fix.slugs())
+	if err != nil {
+		return nil, err
+	}
+	values := map[string]string{}
+	var slug, value string
+	_, err = pgx.ForEachRow(rows, []any{&slug, &value}, func() error { values[slug] = value; return nil })
+	return values, err
 }
 
 // inviteLink matches the invitation link in the body of an invitation email.
@@ -287,17 +295,12 @@ func (h *harness) pendingLogins(ctx context.Context, fix *fixture) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	rows, err := conn.Query(ctx, `
+	emails, err := perTenant(ctx, conn, fix, `
 		SELECT DISTINCT ON (t.slug) t.slug, u.email
 		FROM memberships m JOIN tenants t ON t.id = m.tenant_id JOIN users u ON u.id = m.user_id
 		WHERE t.slug = ANY($1) AND u.mfa_enabled_at IS NOT NULL
-		ORDER BY t.slug, m.created_at, m.id`, fix.slugs())
+		ORDER BY t.slug, m.created_at, m.id`)
 	if err != nil {
-		return err
-	}
-	emails := map[string]string{}
-	var slug, email string
-	if _, err := pgx.ForEachRow(rows, []any{&slug, &email}, func() error { emails[slug] = email; return nil }); err != nil {
 		return err
 	}
 	h.logf("logging in a member with two-factor authentication at each of %d tenants, up to the code", len(fix.Tenants))
