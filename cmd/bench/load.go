@@ -46,7 +46,7 @@ type target struct {
 	Cookie func(s *session) string
 	// Before, if set, runs right before each measurement of the target, to
 	// make state that does not last (see pendingLogins).
-	Before func(ctx context.Context, h *harness, fix *fixture) error
+	Before func(h *harness, ctx context.Context, fix *fixture) error
 	// Pending marks the page of an area that may not have landed in the
 	// server being measured: if it answers 404, the page is reported as
 	// "not built yet" instead of silently missing or failing the run.
@@ -103,7 +103,7 @@ var targets = []target{
 	{Name: "two-factor login step", Method: http.MethodGet, Want: http.StatusOK,
 		Path:   func(s *session) string { return "/o/" + s.Slug + "/login/mfa" },
 		Cookie: func(s *session) string { return s.MFAStep },
-		Before: func(ctx context.Context, h *harness, fix *fixture) error { return h.pendingLogins(ctx, fix) }},
+		Before: (*harness).pendingLogins},
 	{Name: "invitation page", Anonymous: true, Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(s *session) string { return s.Invite }},
 	{Name: "join page", Anonymous: true, Method: http.MethodGet, Want: http.StatusOK,

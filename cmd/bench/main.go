@@ -296,7 +296,7 @@ func (h *harness) measure(ctx context.Context, t target, fix *fixture, measured 
 		}
 	}
 	if t.Before != nil {
-		if err := t.Before(ctx, h, fix); err != nil {
+		if err := t.Before(h, ctx, fix); err != nil {
 			return nil, fmt.Errorf("%s, %s: %w", t.Name, where, err)
 		}
 	}
