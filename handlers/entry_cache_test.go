@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,5 +84,47 @@ func TestLinkViewsKeepEntryCache(t *testing.T) {
 		enableJoinLink(t, s, owner, "example.org"),
 	} {
 		wantEntryKept(t, s, owner, "/o/crew/", func() { wantStatus(t, s.Client(t).Get(link), http.StatusOK) })
+	}
+}
+
+// TestDashboardCountFollowsMembers: the dashboard's member count comes from
+// the viewer's cached entry, so a member joining must reach it at once when
+// this server adds them, and through the notice when another server (here
+// a write straight to the database) does.
+func TestDashboardCountFollowsMembers(t *testing.T) {
+	t.Parallel()
+	s := apptest.New(t)
+	s.Org(t, "count", "Count", "owner@count.test", "count-password")
+	owner := s.Client(t)
+	owner.Login("count", "owner@count.test", "count-password")
+	count := func() string {
+		t.Helper()
+		res := owner.Get("/o/count/")
+		wantStatus(t, res, http.StatusOK)
+		return res.Text("[data-testid=member-count]")
+	}
+	s.SyncChanges(t)
+	if got := count(); got != "1" {
+		t.Fatalf("member count %q, want 1", got)
+	}
+	if got := count(); got != "1" { // now from the cache
+		t.Fatalf("member count %q, want 1", got)
+	}
+
+	s.AddMember(t, "count", "second@count.test", "Second", "count-password", "member")
+	if got := count(); got != "2" {
+		t.Fatalf("after this server added a member: %q, want 2", got)
+	}
+
+	conn := s.DB.OwnerConn(t)
+	if _, err := conn.Exec(context.Background(), `
+		SELECT set_config('app.tenant_id', (SELECT id::text FROM tenants WHERE slug = 'count'), false);
+		WITH u AS (INSERT INTO users (email, name, password_hash) VALUES ('third@count.test', 'Third', 'x') RETURNING id)
+		INSERT INTO memberships (tenant_id, user_id, role) SELECT current_setting('app.tenant_id')::uuid, id, 'member' FROM u`); err != nil {
+		t.Fatal(err)
+	}
+	s.SyncChanges(t)
+	if got := count(); got != "3" {
+		t.Fatalf("after another server added a member: %q, want 3", got)
 	}
 }

@@ -12,11 +12,18 @@ import (
 // in the destinations given when queueing, once ReadTenant returns nil.
 type Batch struct {
 	b pgx.Batch
-	// opened: the batch starts with readTenant's opening statement, which
-	// reads the tenant's member count along with setting the tenant; counts
-	// receive it.
+	// opened: the batch starts with a statement that reads the tenant's
+	// member count along with setting the tenant (readTenant's opener, or
+	// enter_tenant); counts receive it.
 	opened bool
 	counts []*int
+}
+
+// setCounts gives every queued member count its value.
+func (b *Batch) setCounts(n int) {
+	for _, dst := range b.counts {
+		*dst = n
+	}
 }
 
 // ReadTenant runs the reads fn queues, in one round trip, scoped to the
@@ -29,12 +36,14 @@ func (db *DB) ReadTenant(ctx context.Context, fn func(*Batch)) error {
 	if err != nil {
 		return err
 	}
-	return db.readTenant(ctx, id, fn)
+	return db.readTenant(ctx, id, nil, fn)
 }
 
 // readTenant sends the tenant setting for id and the reads fn queues in one
-// round trip.
-func (db *DB) readTenant(ctx context.Context, id uuid.UUID, fn func(*Batch)) error {
+// round trip. members is the tenant's member count when the caller knows
+// it (a cached entry, see Entry.MemberCount): reads that ask for nothing
+// more then cost no round trip at all.
+func (db *DB) readTenant(ctx context.Context, id uuid.UUID, members *int, fn func(*Batch)) error {
 	b := Batch{opened: true}
 	open := func(row pgx.Row) error {
 		var n *int
@@ -44,13 +53,19 @@ func (db *DB) readTenant(ctx context.Context, id uuid.UUID, fn func(*Batch)) err
 		if n == nil && len(b.counts) > 0 {
 			return errNoRows // no such tenant to count
 		}
-		for _, dst := range b.counts {
-			*dst = *n
+		if n != nil {
+			b.setCounts(*n)
 		}
 		return nil
 	}
 	b.b.Queue(openTenantSQL, id.String()).QueryRow(open)
 	fn(&b)
+	if b.b.Len() == 1 && members != nil {
+		// Nothing to read but the member count, which is known: nothing
+		// to ask (and no tenant to set for reads there are none of).
+		b.setCounts(*members)
+		return nil
+	}
 	if b.b.Len() == 1 {
 		// Nothing but the opening statement (a page that shows the member
 		// count alone): a plain query, which costs pgx half the work and

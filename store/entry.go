@@ -24,6 +24,10 @@ type Entry struct {
 	// MFAEnabled tells whether Member has turned on two-factor
 	// authentication; false without a member.
 	MFAEnabled bool
+	// MemberCount is the organization's number of members. A cached entry
+	// is dropped whenever it changes (migration 00015), so it is as
+	// current as the membership beside it.
+	MemberCount int
 }
 
 // Enter resolves slug and the session token in one statement, under the
@@ -69,19 +73,23 @@ func (db *DB) enter(ctx context.Context, slug, token string, load func(*Batch), 
 		if load == nil {
 			return e, nil
 		}
-		return e, db.readTenant(ctx, e.Tenant.ID, load)
+		return e, db.readTenant(ctx, e.Tenant.ID, &e.MemberCount, load)
 	}
 	gen := db.entries.generation()
 	var e Entry
 	var expiry time.Time
 	var found bool
-	var b Batch
+	b := Batch{opened: true} // enter_tenant reads the member count
 	b.b.Queue(`SELECT * FROM enter_tenant($1, $2, $3)`, slug, hash, memberOnly && load != nil).Query(func(rows pgx.Rows) error {
 		if !rows.Next() {
 			return rows.Err()
 		}
 		found = true
-		return scanEntry(rows, &e, &expiry)
+		if err := scanEntry(rows, &e, &expiry); err != nil {
+			return err
+		}
+		b.setCounts(e.MemberCount)
+		return nil
 	})
 	if load != nil {
 		load(&b)
@@ -148,7 +156,7 @@ func scanEntry(row pgx.Row, e *Entry, expiry *time.Time) error {
 	var perms []string
 	var exp *time.Time
 	if err := row.Scan(&e.Tenant.ID, &e.Tenant.Name, &data, &updated, &memberID, &userID, &email, &name, &role,
-		&e.Tenant.RequireMFA, &mfaEnabled, &roleName, &perms, &exp); err != nil {
+		&e.Tenant.RequireMFA, &mfaEnabled, &roleName, &perms, &exp, &e.MemberCount); err != nil {
 		return err
 	}
 	if exp != nil {

@@ -33,7 +33,7 @@ func TestEnter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.Tenant.ID != f.a.ID || e.Tenant.Name != "Alpha" || e.Session == nil {
+		if e.Tenant.ID != f.a.ID || e.Tenant.Name != "Alpha" || e.Session == nil || e.MemberCount != 1 {
 			t.Fatalf("entry = %+v", e)
 		}
 		if e.Member == nil || e.Member.UserID != f.userA.ID || e.Member.Role != "owner" || e.Member.Email != "a@alpha.test" {

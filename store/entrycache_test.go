@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -141,6 +142,66 @@ func TestEntryCache(t *testing.T) {
 			t.Fatal("a failed page read dropped the entry")
 		}
 	})
+	t.Run("CountFromMemory", func(t *testing.T) {
+		// The member count comes with the entry: a page that reads only
+		// the count costs no statement. A count changed behind the
+		// triggers' back shows which answer came from where.
+		warm(t, "alpha", "tok-ann")
+		owner := f.db.OwnerConn(t)
+		defer owner.Close(ctx)
+		quietCount := func(n int) {
+			t.Helper()
+			err := pgx.BeginFunc(ctx, owner, func(tx pgx.Tx) error {
+				for _, sql := range []string{
+					`ALTER TABLE tenants DISABLE TRIGGER tenants_entry_change`,
+					fmt.Sprintf(`UPDATE tenants SET member_count = %d WHERE slug = 'alpha'`, n),
+					`ALTER TABLE tenants ENABLE TRIGGER tenants_entry_change`,
+				} {
+					if _, err := tx.Exec(ctx, sql); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		quietCount(99)
+		defer quietCount(2)
+		var alone, withOthers int
+		if _, err := one.Enter(ctx, "alpha", "tok-ann", func(b *store.Batch) { b.CountMembers(&alone) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := one.Enter(ctx, "alpha", "tok-ann", func(b *store.Batch) {
+			b.CountMembers(&withOthers)
+			b.Raw(`SELECT 1`)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if alone != 2 || withOthers != 99 {
+			t.Fatalf("count alone %d (want the entry's 2), with other reads %d (want the database's 99)", alone, withOthers)
+		}
+	})
+	t.Run("MemberAdded", func(t *testing.T) {
+		e1, e2 := changed(t, "alpha", "tok-ann", func(db *store.DB) error {
+			return db.InSystem(ctx, func(tx *store.SysTx) error {
+				u, err := tx.CreateUser(ctx, "d@alpha.test", "Dora", "x")
+				if err != nil {
+					return err
+				}
+				ta, err := tx.EnterTenant(ctx, f.a.ID)
+				if err != nil {
+					return err
+				}
+				_, err = ta.CreateMembership(ctx, u.ID, "member")
+				return err
+			})
+		})
+		if e1.MemberCount != 3 || e2.MemberCount != 3 {
+			t.Fatalf("member counts after a member joined: %d, %d, want 3", e1.MemberCount, e2.MemberCount)
+		}
+	})
 	t.Run("RoleChange", func(t *testing.T) {
 		e1, e2 := changed(t, "alpha", "tok-carl", func(db *store.DB) error {
 			return db.InTenant(f.ctxA, func(tx *store.Tx) error { return tx.UpdateMemberRole(ctx, carlMember.ID, "admin") })
@@ -242,6 +303,9 @@ func TestEntryCacheChangesByOthers(t *testing.T) {
 			func(e *store.Entry) bool { return e.MFAEnabled }},
 		{"Role", `UPDATE memberships SET role = 'viewer' WHERE user_id = (SELECT id FROM users WHERE email = 'a@alpha.test')`,
 			func(e *store.Entry) bool { return e.Member.Role == "viewer" }},
+		{"MemberAdded", `WITH u AS (INSERT INTO users (email, name, password_hash) VALUES ('z@alpha.test', 'Zed', 'x') RETURNING id)
+			INSERT INTO memberships (tenant_id, user_id, role) SELECT current_setting('app.tenant_id')::uuid, id, 'member' FROM u`,
+			func(e *store.Entry) bool { return e.MemberCount == 2 }},
 		{"Session", `UPDATE sessions SET data = data`,
 			func(e *store.Entry) bool { return e.Member != nil }},
 		{"Purge", `DELETE FROM sessions`,
