@@ -41,45 +41,49 @@ func (db *DB) ReadTenant(ctx context.Context, fn func(*Batch)) error {
 
 // readTenant sends the tenant setting for id and the reads fn queues in one
 // round trip. members is the tenant's member count when the caller knows
-// it (a cached entry, see Entry.MemberCount): reads that ask for nothing
-// more then cost no round trip at all.
+// it (a cached entry, see Entry.MemberCount): member counts then come from
+// it, and reads that ask for nothing more cost no round trip at all.
+// Otherwise a count is read by the statement that sets the tenant.
 func (db *DB) readTenant(ctx context.Context, id uuid.UUID, members *int, fn func(*Batch)) error {
 	b := Batch{opened: true}
+	opener := b.b.Queue(setTenantSQL, id.String())
+	fn(&b)
+	if members != nil {
+		b.setCounts(*members)
+		if b.b.Len() == 1 {
+			return nil // nothing else to read, and no tenant to set for it
+		}
+		return translate(db.pool.SendBatch(ctx, &b.b).Close(), "read tenant")
+	}
+	if len(b.counts) == 0 {
+		return translate(db.pool.SendBatch(ctx, &b.b).Close(), "read tenant")
+	}
 	open := func(row pgx.Row) error {
 		var n *int
 		if err := row.Scan(nil, &n); err != nil {
 			return err
 		}
-		if n == nil && len(b.counts) > 0 {
+		if n == nil {
 			return errNoRows // no such tenant to count
 		}
-		if n != nil {
-			b.setCounts(*n)
-		}
-		return nil
-	}
-	b.b.Queue(openTenantSQL, id.String()).QueryRow(open)
-	fn(&b)
-	if b.b.Len() == 1 && members != nil {
-		// Nothing to read but the member count, which is known: nothing
-		// to ask (and no tenant to set for reads there are none of).
-		b.setCounts(*members)
+		b.setCounts(*n)
 		return nil
 	}
 	if b.b.Len() == 1 {
-		// Nothing but the opening statement (a page that shows the member
-		// count alone): a plain query, which costs pgx half the work and
-		// allocations of a pipeline.
+		// Nothing but the count: a plain query, which costs pgx half the
+		// work and allocations of a pipeline.
 		return translate(open(db.pool.QueryRow(ctx, openTenantSQL, id.String())), "read tenant")
 	}
+	opener.SQL = openTenantSQL
+	opener.QueryRow(open)
 	return translate(db.pool.SendBatch(ctx, &b.b).Close(), "read tenant")
 }
 
-// openTenantSQL sets the tenant and reads its member count, which the
-// dashboard and the member list show, in one statement: a statement less
-// for those pages, each statement costing PostgreSQL about as much again as
-// a one-row read. The setting and the count are a row of two independent
-// expressions, so the setting never depends on the tenant row existing.
+// openTenantSQL sets the tenant and reads its member count (the dashboard
+// and the member list show it) in one statement, for reads made without a
+// cached entry that knows the count. The setting and the count are a row of
+// two independent expressions, so the setting never depends on the tenant
+// row existing.
 const openTenantSQL = `SELECT set_config('app.tenant_id', $1, true), (SELECT member_count FROM tenants WHERE id = $1::uuid)`
 
 // ReadSystemBatch runs the system-wide reads fn queues in one round trip,

@@ -169,7 +169,7 @@ func TestEntryCache(t *testing.T) {
 		}
 		quietCount(99)
 		defer quietCount(2)
-		var alone, withOthers int
+		var alone, withOthers, fromRow int
 		if _, err := one.Enter(ctx, "alpha", "tok-ann", func(b *store.Batch) { b.CountMembers(&alone) }); err != nil {
 			t.Fatal(err)
 		}
@@ -179,8 +179,12 @@ func TestEntryCache(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if alone != 2 || withOthers != 99 {
-			t.Fatalf("count alone %d (want the entry's 2), with other reads %d (want the database's 99)", alone, withOthers)
+		if err := one.ReadTenant(f.ctxA, func(b *store.Batch) { b.CountMembers(&fromRow) }); err != nil {
+			t.Fatal(err)
+		}
+		if alone != 2 || withOthers != 2 || fromRow != 99 {
+			t.Fatalf("count alone %d, with other reads %d (want the entry's 2), without an entry %d (want the row's 99)",
+				alone, withOthers, fromRow)
 		}
 	})
 	t.Run("MemberAdded", func(t *testing.T) {
