@@ -11,8 +11,8 @@ import (
 	"github.com/atrium-dev/atrium/handlers/apptest"
 )
 
-// BenchmarkPages serves the pages `make bench` loads, in process and one at
-// a time: the server's own cost per page (handler chain, database round
+// BenchmarkPages serves the signed-in pages `make bench` loads, in process
+// and one at a time: the server's own cost per page (handler chain, database round
 // trip on a unix socket, rendering) without the network and the load
 // generator, and its allocations. An organization of 50 members and 60
 // audit events, its owner signed in; the console with an operator.
@@ -44,6 +44,11 @@ func BenchmarkPages(b *testing.B) {
 		b.Fatalf("operator login: %d", res.StatusCode)
 	}
 	s.SyncChanges(b)
+	var memberID string
+	if err := conn.QueryRow(context.Background(), `SELECT set_config('app.tenant_id', tenant_id::text, false), id::text
+		FROM memberships WHERE user_id = (SELECT id FROM users WHERE email = 'm07@bench.test')`).Scan(nil, &memberID); err != nil {
+		b.Fatal(err)
+	}
 
 	for _, p := range []struct {
 		name, path string
@@ -52,6 +57,12 @@ func BenchmarkPages(b *testing.B) {
 		{"dashboard", "/o/bench/", owner},
 		{"members", "/o/bench/members", owner},
 		{"audit", "/o/bench/audit", owner},
+		{"member page", "/o/bench/members/" + memberID, owner},
+		{"roles", "/o/bench/roles", owner},
+		{"settings", "/o/bench/settings", owner},
+		{"account sessions", "/o/bench/account/sessions", owner},
+		{"two-factor", "/o/bench/account/mfa", owner},
+		{"switch organization", "/o/bench/switch", owner},
 		{"console", "/console/", op},
 	} {
 		b.Run(p.name, func(b *testing.B) {
