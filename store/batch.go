@@ -12,9 +12,9 @@ import (
 // in the destinations given when queueing, once ReadTenant returns nil.
 type Batch struct {
 	b pgx.Batch
-	// opened: the batch starts with a statement that reads the tenant's
-	// member count along with setting the tenant (readTenant's opener, or
-	// enter_tenant); counts receive it.
+	// opened: the door that runs the batch fills member counts itself
+	// (from a cached entry, or from the statement that sets the tenant:
+	// readTenant's opener, enter_tenant); counts are where they go.
 	opened bool
 	counts []*int
 }
