@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -107,4 +108,34 @@ func TestConsoleOutbox(t *testing.T) {
 	if second.Doc.Find(`nav.pager a[rel=next]`).Length() != 0 {
 		t.Fatal("the last page links to a next one")
 	}
+}
+
+// TestConsoleSessionEnds: an operator's console entry is kept in memory,
+// so signing out and being removed must end it at once here and, through
+// the notice, when the change comes from elsewhere.
+func TestConsoleSessionEnds(t *testing.T) {
+	t.Parallel()
+	s := apptest.New(t)
+	s.Operator(t, "ops@atrium.test", "operator-password")
+	op := s.Client(t)
+	signIn := func() {
+		t.Helper()
+		wantRedirect(t, op.Post("/console/login", url.Values{"email": {"ops@atrium.test"}, "password": {"operator-password"}}), "/console/")
+		s.SyncChanges(t)
+		for range 2 { // the second view from the cached entry
+			wantStatus(t, op.Get("/console/"), http.StatusOK)
+		}
+	}
+
+	signIn()
+	wantRedirect(t, op.Post("/console/logout", nil), "/console/login")
+	wantRedirect(t, op.Get("/console/"), "/console/login")
+
+	signIn()
+	conn := s.DB.OwnerConn(t)
+	if _, err := conn.Exec(context.Background(), `DELETE FROM operators WHERE email = 'ops@atrium.test'`); err != nil {
+		t.Fatal(err)
+	}
+	s.SyncChanges(t)
+	wantRedirect(t, op.Get("/console/"), "/console/login")
 }

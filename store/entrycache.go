@@ -29,10 +29,11 @@ type entryCache struct {
 	max    int
 	maxAge time.Duration
 
-	mu       sync.RWMutex
-	byHash   map[string]*cachedEntry
-	byTenant map[uuid.UUID]map[string]struct{}
-	byUser   map[uuid.UUID]map[string]struct{}
+	mu         sync.RWMutex
+	byHash     map[string]*cachedEntry
+	byTenant   map[uuid.UUID]map[string]struct{}
+	byUser     map[uuid.UUID]map[string]struct{}
+	byOperator map[uuid.UUID]map[string]struct{}
 
 	// gen counts invalidations. Enter reads it before asking the
 	// database and keeps the answer only if no invalidation came in
@@ -47,10 +48,12 @@ type entryCache struct {
 	lapses       atomic.Uint64 // times the cache went off (see heardProbe, deaf)
 }
 
+// cachedEntry is a member's entry, or an operator's console entry.
 type cachedEntry struct {
-	entry  Entry // Entry.Member is set
-	expiry time.Time
-	stored time.Time
+	entry   Entry         // a member's: Entry.Member is set
+	console *ConsoleEntry // an operator's instead: ConsoleEntry.Operator is set
+	expiry  time.Time
+	stored  time.Time
 }
 
 // probeEvery is how often the watcher checks that its connection hears the
@@ -62,11 +65,12 @@ const (
 
 func newEntryCache(max int) *entryCache {
 	return &entryCache{
-		max:      max,
-		maxAge:   time.Minute,
-		byHash:   make(map[string]*cachedEntry),
-		byTenant: make(map[uuid.UUID]map[string]struct{}),
-		byUser:   make(map[uuid.UUID]map[string]struct{}),
+		max:        max,
+		maxAge:     time.Minute,
+		byHash:     make(map[string]*cachedEntry),
+		byTenant:   make(map[uuid.UUID]map[string]struct{}),
+		byUser:     make(map[uuid.UUID]map[string]struct{}),
+		byOperator: make(map[uuid.UUID]map[string]struct{}),
 	}
 }
 
@@ -79,25 +83,48 @@ func (c *entryCache) live(now time.Time) bool {
 // get returns a copy of the entry kept for the session with token hash at
 // slug, if there is one and the session has not expired.
 func (c *entryCache) get(slug string, hash []byte) (*Entry, bool) {
-	if c == nil {
+	ce := c.lookup(hash, func(ce *cachedEntry) bool { return ce.console == nil && ce.entry.Tenant.Slug == slug })
+	if ce == nil {
 		return nil, false
 	}
-	now := time.Now()
-	if !c.live(now) {
-		return nil, false
-	}
-	c.mu.RLock()
-	ce := c.byHash[string(hash)]
-	c.mu.RUnlock()
-	if ce == nil || ce.entry.Tenant.Slug != slug || !now.Before(ce.expiry) || now.Sub(ce.stored) > c.maxAge {
-		c.misses.Add(1)
-		return nil, false
-	}
-	c.hits.Add(1)
 	e := ce.entry
 	m := *e.Member
 	e.Member = &m
 	return &e, true
+}
+
+// getConsole returns a copy of the console entry kept for the session with
+// token hash, if there is one and the session has not expired.
+func (c *entryCache) getConsole(hash []byte) (*ConsoleEntry, bool) {
+	ce := c.lookup(hash, func(ce *cachedEntry) bool { return ce.console != nil })
+	if ce == nil {
+		return nil, false
+	}
+	e := *ce.console
+	o := *e.Operator
+	e.Operator = &o
+	return &e, true
+}
+
+// lookup finds the live entry kept under hash that is the kind the caller
+// wants (match), and counts the hit or the miss.
+func (c *entryCache) lookup(hash []byte, match func(*cachedEntry) bool) *cachedEntry {
+	if c == nil {
+		return nil
+	}
+	now := time.Now()
+	if !c.live(now) {
+		return nil
+	}
+	c.mu.RLock()
+	ce := c.byHash[string(hash)]
+	c.mu.RUnlock()
+	if ce == nil || !match(ce) || !now.Before(ce.expiry) || now.Sub(ce.stored) > c.maxAge {
+		c.misses.Add(1)
+		return nil
+	}
+	c.hits.Add(1)
+	return ce
 }
 
 // generation is read before asking the database (see gen).
@@ -114,8 +141,35 @@ func (c *entryCache) put(hash []byte, e *Entry, expiry time.Time, gen uint64) {
 	if c == nil {
 		return
 	}
-	now := time.Now()
-	if e.Member == nil || e.Session == nil || !c.live(now) {
+	if e.Member == nil || e.Session == nil {
+		return
+	}
+	kept := *e
+	m := *e.Member // the caller keeps e; the cache keeps its own member
+	kept.Member = &m
+	c.keep(hash, &cachedEntry{entry: kept, expiry: expiry, stored: time.Now()}, gen)
+}
+
+// putConsole keeps e (an operator's console entry, session expiring at
+// expiry) unless an invalidation came in since gen was read.
+func (c *entryCache) putConsole(hash []byte, e *ConsoleEntry, expiry time.Time, gen uint64) {
+	if c == nil {
+		return
+	}
+	if e.Operator == nil || e.Session == nil {
+		return
+	}
+	kept := *e
+	o := *e.Operator // the caller keeps e; the cache keeps its own operator
+	kept.Operator = &o
+	c.keep(hash, &cachedEntry{console: &kept, expiry: expiry, stored: time.Now()}, gen)
+}
+
+// keep stores ce under hash, in place of whatever was there, evicting
+// another entry when the cache is full, unless the cache is not listening
+// or an invalidation came in since gen was read.
+func (c *entryCache) keep(hash []byte, ce *cachedEntry, gen uint64) {
+	if !c.live(ce.stored) {
 		return
 	}
 	c.mu.Lock()
@@ -131,12 +185,13 @@ func (c *entryCache) put(hash []byte, e *Entry, expiry time.Time, gen uint64) {
 			break
 		}
 	}
-	kept := *e
-	m := *e.Member // the caller keeps e; the cache keeps its own member
-	kept.Member = &m
-	c.byHash[k] = &cachedEntry{entry: kept, expiry: expiry, stored: now}
-	index(c.byTenant, e.Tenant.ID, k)
-	index(c.byUser, e.Member.UserID, k)
+	c.byHash[k] = ce
+	if ce.console != nil {
+		index(c.byOperator, ce.console.Operator.ID, k)
+		return
+	}
+	index(c.byTenant, ce.entry.Tenant.ID, k)
+	index(c.byUser, ce.entry.Member.UserID, k)
 }
 
 func index(m map[uuid.UUID]map[string]struct{}, id uuid.UUID, k string) {
@@ -163,16 +218,21 @@ func (c *entryCache) dropLocked(k string) {
 		return
 	}
 	delete(c.byHash, k)
+	if ce.console != nil {
+		unindex(c.byOperator, ce.console.Operator.ID, k)
+		return
+	}
 	unindex(c.byTenant, ce.entry.Tenant.ID, k)
 	unindex(c.byUser, ce.entry.Member.UserID, k)
 }
 
 // change names what a committed transaction may have altered.
 type change struct {
-	all      bool
-	sessions [][]byte
-	tenants  []uuid.UUID
-	users    []uuid.UUID
+	all       bool
+	sessions  [][]byte
+	tenants   []uuid.UUID
+	users     []uuid.UUID
+	operators []uuid.UUID
 }
 
 // drop forgets the entries ch names.
@@ -184,6 +244,7 @@ func (c *entryCache) drop(ch *change) {
 		clear(c.byHash)
 		clear(c.byTenant)
 		clear(c.byUser)
+		clear(c.byOperator)
 		return
 	}
 	for _, h := range ch.sessions {
@@ -199,9 +260,15 @@ func (c *entryCache) drop(ch *change) {
 			c.dropLocked(k)
 		}
 	}
+	for _, id := range ch.operators {
+		for k := range c.byOperator[id] {
+			c.dropLocked(k)
+		}
+	}
 }
 
-// parseChange reads an atrium_entry notification (see migration 00012).
+// parseChange reads an atrium_entry notification (see migrations 00012
+// and 00016).
 // Anything it does not understand drops everything: forgetting too much is
 // safe, keeping too much is not.
 func parseChange(payload string) *change {
@@ -211,12 +278,15 @@ func parseChange(payload string) *change {
 		if h, err := hex.DecodeString(arg); err == nil {
 			return &change{sessions: [][]byte{h}}
 		}
-	case "t", "u":
+	case "t", "u", "o":
 		if id, err := uuid.Parse(arg); err == nil {
-			if kind == "t" {
+			switch kind {
+			case "t":
 				return &change{tenants: []uuid.UUID{id}}
+			case "u":
+				return &change{users: []uuid.UUID{id}}
 			}
-			return &change{users: []uuid.UUID{id}}
+			return &change{operators: []uuid.UUID{id}}
 		}
 	}
 	return &change{all: true}

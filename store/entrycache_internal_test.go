@@ -89,7 +89,8 @@ func TestEntryCacheKeeps(t *testing.T) {
 }
 
 func TestEntryCacheDrops(t *testing.T) {
-	t1, t2, u1, u2 := uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	t1, t2, u1, u2, o1, o2 := uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	slugs := map[string]string{"a": "one", "b": "one", "c": "two", "d": "two"}
 	fill := func() *entryCache {
 		c := liveCache(10)
 		hour := time.Now().Add(time.Hour)
@@ -97,24 +98,35 @@ func TestEntryCacheDrops(t *testing.T) {
 		c.put([]byte("b"), memberEntry("one", t1, u2), hour, c.generation())
 		c.put([]byte("c"), memberEntry("two", t2, u1), hour, c.generation())
 		c.put([]byte("d"), memberEntry("two", t2, u2), hour, c.generation())
+		// Operators' console entries: "e" and "f".
+		c.putConsole([]byte("e"), &ConsoleEntry{Session: []byte("{}"), Operator: &Operator{ID: o1}}, hour, c.generation())
+		c.putConsole([]byte("f"), &ConsoleEntry{Session: []byte("{}"), Operator: &Operator{ID: o2}}, hour, c.generation())
 		return c
 	}
 	for _, tc := range []struct {
 		payload string
 		left    string
 	}{
-		{"s:" + fmt.Sprintf("%x", "a"), "bcd"},
-		{"t:" + t1.String(), "cd"},
-		{"u:" + u1.String(), "bd"},
+		{"s:" + fmt.Sprintf("%x", "a"), "bcdef"},
+		{"s:" + fmt.Sprintf("%x", "e"), "abcdf"},
+		{"t:" + t1.String(), "cdef"},
+		{"u:" + u1.String(), "bdef"},
+		{"o:" + o1.String(), "abcdf"},
 		{"*", ""},
 		{"t:not-a-uuid", ""}, // not understood: everything goes
+		{"o:not-a-uuid", ""},
 		{"x:whatever", ""},
 	} {
 		c := fill()
 		c.drop(parseChange(tc.payload))
 		var left string
-		for _, k := range []string{"a", "b", "c", "d"} {
-			if _, ok := c.get(map[string]string{"a": "one", "b": "one", "c": "two", "d": "two"}[k], []byte(k)); ok {
+		for _, k := range []string{"a", "b", "c", "d", "e", "f"} {
+			_, member := c.get(slugs[k], []byte(k))
+			_, operator := c.getConsole([]byte(k))
+			if member && operator {
+				t.Fatalf("%q is kept as both kinds of entry", k)
+			}
+			if member || operator {
 				left += k
 			}
 		}

@@ -57,20 +57,40 @@ type ConsoleEntry struct {
 // the operator signed in to it, and the system-wide reads load queues (nil
 // for none). Those reads run before anyone is known to be signed in: the
 // caller hands their results to a page only for an operator.
+//
+// A signed-in operator's entry is kept in the entry cache, as a member's
+// is (see Enter); the next EnterConsole with the same session then sends
+// only load's reads.
 func (db *DB) EnterConsole(ctx context.Context, token string, load func(*Batch)) (*ConsoleEntry, error) {
+	var hash []byte
+	if token != "" {
+		hash = hashToken(token)
+		if e, ok := db.entries.getConsole(hash); ok {
+			var b Batch
+			if load != nil {
+				load(&b)
+			}
+			if b.b.Len() == 0 {
+				return e, nil
+			}
+			return e, translate(db.pool.SendBatch(ctx, &b.b).Close(), "enter console")
+		}
+	}
+	gen := db.entries.generation()
 	var e ConsoleEntry
+	var expiry time.Time
 	var b Batch
 	if token != "" {
 		b.b.Queue(`
-			SELECT s.data, s.updated_at, o.id, o.email, o.name
+			SELECT s.data, s.updated_at, s.expiry, o.id, o.email, o.name
 			FROM system_sessions s LEFT JOIN operators o ON o.id = s.operator_id
 			WHERE s.namespace = $1 AND s.token_hash = $2 AND s.expiry > now()`,
-			ConsoleNamespace, hashToken(token),
+			ConsoleNamespace, hash,
 		).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var id *uuid.UUID
 				var email, name *string
-				if err := rows.Scan(&e.Session, &e.UpdatedAt, &id, &email, &name); err != nil {
+				if err := rows.Scan(&e.Session, &e.UpdatedAt, &expiry, &id, &email, &name); err != nil {
 					return err
 				}
 				if id != nil {
@@ -86,5 +106,9 @@ func (db *DB) EnterConsole(ctx context.Context, token string, load func(*Batch))
 	if b.b.Len() == 0 {
 		return &e, nil
 	}
-	return &e, translate(db.pool.SendBatch(ctx, &b.b).Close(), "enter console")
+	if err := db.pool.SendBatch(ctx, &b.b).Close(); err != nil {
+		return &e, translate(err, "enter console")
+	}
+	db.entries.putConsole(hash, &e, expiry, gen)
+	return &e, nil
 }

@@ -250,14 +250,29 @@ func (s *SystemSessions) CommitCtx(ctx context.Context, token string, b []byte, 
 		ON CONFLICT (namespace, token_hash)
 		DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry, operator_id = EXCLUDED.operator_id, updated_at = now()`,
 		s.namespace, hashToken(token), b, idleExpiry(expiry, s.idle), sessionID(b, OperatorSessionKey))
-	return translate(err, "commit system session")
+	if err != nil {
+		return translate(err, "commit system session")
+	}
+	s.db.forgetSession(token)
+	return nil
 }
 
 // DeleteCtx removes the session from this namespace.
 func (s *SystemSessions) DeleteCtx(ctx context.Context, token string) error {
 	_, err := s.db.pool.Exec(ctx, `DELETE FROM system_sessions WHERE namespace = $1 AND token_hash = $2`,
 		s.namespace, hashToken(token))
-	return translate(err, "delete system session")
+	if err != nil {
+		return translate(err, "delete system session")
+	}
+	s.db.forgetSession(token)
+	return nil
+}
+
+// forgetSession drops the entry kept for token's session at once, so that
+// this server reads its own session writes back (other servers hear of them
+// through the triggers).
+func (db *DB) forgetSession(token string) {
+	db.forget(&change{sessions: [][]byte{hashToken(token)}})
 }
 
 // Find implements scs.Store; it is never called because FindCtx exists.
