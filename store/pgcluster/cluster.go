@@ -208,6 +208,12 @@ func (c *Cluster) writeConfig(settings map[string]string) error {
 		"unix_socket_directories": c.sockDir,
 		"max_connections":         "200",
 		"shared_buffers":          "128MB",
+		// The data lives in memory (or on SSD), where a random read costs
+		// about what a sequential one does; at the default 4 the planner
+		// prefers scanning every user of a small database to fetching a
+		// page's 50 by key (the members page, 100 tenants: 0.56 ms a
+		// query instead of 0.08).
+		"random_page_cost": "1.1",
 	}
 	maps.Copy(all, settings)
 	var b strings.Builder
