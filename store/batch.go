@@ -50,14 +50,14 @@ func (db *DB) readTenant(ctx context.Context, id uuid.UUID, members *int, fn fun
 	fn(&b)
 	if members != nil {
 		b.setCounts(*members)
+	}
+	if members != nil || len(b.counts) == 0 {
 		if b.b.Len() == 1 {
-			return nil // nothing else to read, and no tenant to set for it
+			return nil // nothing to read, so no tenant to set
 		}
 		return translate(db.pool.SendBatch(ctx, &b.b).Close(), "read tenant")
 	}
-	if len(b.counts) == 0 {
-		return translate(db.pool.SendBatch(ctx, &b.b).Close(), "read tenant")
-	}
+	// The count is unknown: the statement that sets the tenant reads it.
 	open := func(row pgx.Row) error {
 		var n *int
 		if err := row.Scan(nil, &n); err != nil {

@@ -10,14 +10,16 @@ import (
 	"github.com/google/uuid"
 )
 
-// entryCache keeps what Enter learned for signed-in members, keyed by
-// session token hash, so that a member's next page view skips enter_tenant
-// and costs only the tenant setting and the page's own reads.
+// entryCache keeps what Enter learned for signed-in members, and what
+// EnterConsole learned for signed-in operators, keyed by session token
+// hash, so that their next page view skips enter_tenant (or the console's
+// session read) and costs only the tenant setting and the page's own reads.
 //
 // It is only as fresh as what it hears. Every change that could alter an
-// entry (a session rewritten or deleted; an organization, membership, role
-// or user changed) is announced on the atrium_entry channel by a trigger
-// when its transaction commits (migration 00012), and every server's
+// entry (a session rewritten or deleted; an organization, its member count,
+// a membership, role, user or operator changed) is announced on the
+// atrium_entry channel by a trigger when its transaction commits
+// (migrations 00012, 00015 and 00016), and every server's
 // watcher (WatchChanges) drops the entries it names. Changes made through
 // this DB are also dropped locally at commit, so a server reads its own
 // writes without waiting for the notification.
