@@ -66,14 +66,10 @@ func (db *DB) EnterConsole(ctx context.Context, token string, load func(*Batch))
 	if token != "" {
 		hash = hashToken(token)
 		if e, ok := db.entries.getConsole(hash); ok {
-			var b Batch
-			if load != nil {
-				load(&b)
-			}
-			if b.b.Len() == 0 {
+			if load == nil {
 				return e, nil
 			}
-			return e, translate(db.pool.SendBatch(ctx, &b.b).Close(), "enter console")
+			return e, db.ReadSystemBatch(ctx, load)
 		}
 	}
 	gen := db.entries.generation()
