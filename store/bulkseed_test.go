@@ -392,6 +392,15 @@ func TestBulkSeed(t *testing.T) {
 		}
 	})
 
+	t.Run("MembershipsCopyTheirUser", func(t *testing.T) {
+		n := queryInt(t, conn, `
+			SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id
+			WHERE (m.name, m.email) IS DISTINCT FROM (u.name, u.email)`)
+		if n != 0 {
+			t.Errorf("%d memberships whose copy of the user's name and email differs", n)
+		}
+	})
+
 	t.Run("ForceAndTriggerBack", func(t *testing.T) { assertGuardsBack(t, conn) })
 
 	t.Run("AppRoleSeesNoMembershipsWithoutTenant", func(t *testing.T) {

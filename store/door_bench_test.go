@@ -54,11 +54,11 @@ func BenchmarkDoor(b *testing.B) {
 	b.Run("Explicit", func(b *testing.B) {
 		for b.Loop() {
 			rows, err := owner.Query(ctx, `
-				SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at,
+				SELECT m.id, m.user_id, m.email, m.name, m.role, m.created_at,
 				       m.custom_role_id, coalesce(r.name, ''), coalesce(r.permissions, '{}')
-				FROM memberships m JOIN users u ON u.id = m.user_id
+				FROM memberships m
 				LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id
-				WHERE m.tenant_id = $1 ORDER BY u.name, u.email LIMIT 50`, f.a.ID)
+				WHERE m.tenant_id = $1 ORDER BY m.name, m.email, m.id LIMIT 50`, f.a.ID)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -8,8 +8,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Member is a user's membership in the current tenant, with the user's
-// profile joined in.
+// Member is a user's membership in the current tenant, with the user's name
+// and email, which the membership carries a copy of (migration 00017).
 type Member struct {
 	ID        uuid.UUID
 	UserID    uuid.UUID
@@ -32,12 +32,12 @@ func (m *Member) DisplayRole() string {
 	return m.Role
 }
 
-// memberSelect reads members with their user and custom role; every member
-// query starts with it so that they all scan alike (scanMember).
+// memberSelect reads members with their custom role; every member query
+// starts with it so that they all scan alike (scanMember).
 const memberSelect = `
-	SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at,
+	SELECT m.id, m.user_id, m.email, m.name, m.role, m.created_at,
 	       m.custom_role_id, coalesce(r.name, ''), r.permissions
-	FROM memberships m JOIN users u ON u.id = m.user_id
+	FROM memberships m
 	LEFT JOIN roles r ON r.id = m.custom_role_id`
 
 // findMember returns the one member matching where, or ENOTFOUND.
@@ -78,7 +78,7 @@ func (tx *Tx) FindMemberByUserID(ctx context.Context, userID uuid.UUID) (*Member
 	return tx.findMember(ctx, "find member by user id", "m.user_id = $1", userID)
 }
 
-const findMembersSQL = memberSelect + ` ORDER BY u.name, u.email LIMIT $1`
+const findMembersSQL = memberSelect + ` ORDER BY m.name, m.email, m.id LIMIT $1`
 
 // fields are m's scan destinations for memberSelect's columns.
 func (m *Member) fields() []any {
@@ -168,8 +168,8 @@ type MemberFilter struct {
 // the custom role's id and permissions, which a page of 50 rows would scan
 // for nothing (listedFields).
 const memberListSelect = `
-	SELECT m.id, m.user_id, u.email, u.name, m.role, m.created_at, coalesce(r.name, '')
-	FROM memberships m JOIN users u ON u.id = m.user_id
+	SELECT m.id, m.user_id, m.email, m.name, m.role, m.created_at, coalesce(r.name, '')
+	FROM memberships m
 	LEFT JOIN roles r ON r.id = m.custom_role_id`
 
 // listedFields are m's scan destinations for memberListSelect's columns.
@@ -192,21 +192,23 @@ func (b *Batch) FindMembersPage(f MemberFilter, dst *[]Member, total *int) {
 	}
 	if f.Query == "" {
 		b.CountMembers(total)
-		b.b.Queue(memberListSelect+` ORDER BY u.name, u.email, m.id LIMIT $1 OFFSET $2`, f.Limit, f.Offset).Query(collect)
+		b.b.Queue(memberListSelect+` ORDER BY m.name, m.email, m.id LIMIT $1 OFFSET $2`, f.Limit, f.Offset).Query(collect)
 		return
 	}
 	pattern := "%" + escapeLike(f.Query) + "%"
 	b.b.Queue(`
-		SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE u.name ILIKE $1 OR u.email ILIKE $1`, pattern,
+		SELECT count(*) FROM memberships m
+		WHERE m.name ILIKE $1 OR m.email ILIKE $1`, pattern,
 	).QueryRow(func(row pgx.Row) error { return row.Scan(total) })
 	b.b.Queue(memberListSelect+`
-		WHERE u.name ILIKE $1 OR u.email ILIKE $1
-		ORDER BY u.name, u.email, m.id LIMIT $2 OFFSET $3`, pattern, f.Limit, f.Offset).Query(collect)
+		WHERE m.name ILIKE $1 OR m.email ILIKE $1
+		ORDER BY m.name, m.email, m.id LIMIT $2 OFFSET $3`, pattern, f.Limit, f.Offset).Query(collect)
 }
 
 // FindMemberByEmail returns the member of the current tenant with that
 // (normalized) email, or ENOTFOUND.
 func (tx *Tx) FindMemberByEmail(ctx context.Context, email string) (*Member, error) {
-	return tx.findMember(ctx, "find member by email", "u.email = $1", email)
+	// Through the user's unique email and the membership's (tenant, user)
+	// key, rather than the copy, which no index leads with.
+	return tx.findMember(ctx, "find member by email", "m.user_id = (SELECT id FROM users WHERE email = $1)", email)
 }

@@ -27,11 +27,11 @@ const (
 	// bareMembers: the first 50 members by name, with the count, and the
 	// name of the custom role of those holding one.
 	bareMembers = `
-		SELECT t.member_count, u.name, u.email, coalesce(r.name, m.role), m.created_at
-		FROM tenants t JOIN memberships m ON m.tenant_id = t.id JOIN users u ON u.id = m.user_id
+		SELECT t.member_count, m.name, m.email, coalesce(r.name, m.role), m.created_at
+		FROM tenants t JOIN memberships m ON m.tenant_id = t.id
 		LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id
 		WHERE t.slug = $1 AND t.deleted_at IS NULL
-		ORDER BY u.name, u.email, m.id LIMIT 50`
+		ORDER BY m.name, m.email, m.id LIMIT 50`
 	// bareAudit: the 50 latest audit events.
 	bareAudit = `
 		SELECT a.occurred_at, a.actor_email, a.action, a.target_label, coalesce(host(a.ip), '')

@@ -1,0 +1,140 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/atrium-dev/atrium/store"
+)
+
+// TestMemberDirectory: a membership's copy of its user's name and email
+// (migration 00017) is the database's to keep. It is filled on insert,
+// follows the user wherever they are a member, and the server's role
+// cannot write it.
+func TestMemberDirectory(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+
+	// Bob joins Alpha too, so he has a membership in both tenants.
+	err := f.db.InTenant(f.ctxA, func(tx *store.Tx) error {
+		_, err := tx.CreateMembership(ctx, f.userB.ID, "member")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(t *testing.T, ctx context.Context, q string) []store.Member {
+		t.Helper()
+		var got []store.Member
+		var total int
+		err := f.db.ReadTenant(ctx, func(b *store.Batch) {
+			b.FindMembersPage(store.MemberFilter{Query: q}, &got, &total)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != len(got) {
+			t.Errorf("total %d, %d listed", total, len(got))
+		}
+		return got
+	}
+	names := func(ms []store.Member) (s []string) {
+		for _, m := range ms {
+			s = append(s, m.Name+" <"+m.Email+">")
+		}
+		return s
+	}
+
+	t.Run("FilledOnInsert", func(t *testing.T) {
+		got := names(list(t, f.ctxA, ""))
+		if len(got) != 2 || got[0] != "Ann <a@alpha.test>" || got[1] != "Bob <b@bravo.test>" {
+			t.Errorf("Alpha lists %q", got)
+		}
+	})
+
+	t.Run("FollowsTheUser", func(t *testing.T) {
+		// Renamed from Alpha's account page; Bravo's copy follows, in the
+		// same transaction.
+		err := f.db.InSystem(ctx, func(tx *store.SysTx) error {
+			return tx.UpdateUserName(ctx, f.userB.ID, "Aaron")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// An email changed straight in the database, as the server's role.
+		app, err := pgx.Connect(ctx, f.db.AppURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer app.Close(ctx)
+		if _, err := app.Exec(ctx, `UPDATE users SET email = 'aaron@bravo.test' WHERE id = $1`, f.userB.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := names(list(t, f.ctxA, "")); len(got) != 2 || got[0] != "Aaron <aaron@bravo.test>" {
+			t.Errorf("Alpha lists %q, want Aaron first", got)
+		}
+		if got := names(list(t, f.ctxB, "")); len(got) != 1 || got[0] != "Aaron <aaron@bravo.test>" {
+			t.Errorf("Bravo lists %q", got)
+		}
+		if got := names(list(t, f.ctxB, "aaron@")); len(got) != 1 {
+			t.Errorf("search for the new email finds %q", got)
+		}
+		if got := list(t, f.ctxB, "Bob"); len(got) != 0 {
+			t.Errorf("search for the old name finds %q", names(got))
+		}
+		err = f.db.InTenant(f.ctxB, func(tx *store.Tx) error {
+			m, err := tx.FindMemberByEmail(ctx, "aaron@bravo.test")
+			if err == nil && (m.Name != "Aaron" || m.UserID != f.userB.ID) {
+				t.Errorf("by email: %+v", m)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("ServerCannotWriteTheCopy", func(t *testing.T) {
+		app, err := pgx.Connect(ctx, f.db.AppURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer app.Close(ctx)
+		for _, sql := range []string{
+			`UPDATE memberships SET name = 'Mallory' WHERE user_id = $1`,
+			`UPDATE memberships SET email = 'mallory@evil.test' WHERE user_id = $1`,
+			`INSERT INTO memberships (tenant_id, user_id, role, name, email)
+			 VALUES (current_setting('app.tenant_id')::uuid, $1, 'member', 'Mallory', 'mallory@evil.test')`,
+		} {
+			tx, err := app.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Exec(ctx, `SELECT set_config('app.tenant_id', $1, true)`, f.b.ID.String()); err != nil {
+				t.Fatal(err)
+			}
+			_, err = tx.Exec(ctx, sql, f.userA.ID)
+			var pgErr *pgconn.PgError
+			if !errors.As(err, &pgErr) || pgErr.Code != "42501" {
+				t.Errorf("%s: %v, want permission denied", sql, err)
+			}
+			tx.Rollback(ctx)
+		}
+		// Ann joining Bravo gets her own name, whatever else is on hand.
+		err = f.db.InTenant(f.ctxB, func(tx *store.Tx) error {
+			_, err := tx.CreateMembership(ctx, f.userA.ID, "viewer")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(list(t, f.ctxB, "")); len(got) != 2 || got[0] != "Aaron <aaron@bravo.test>" || got[1] != "Ann <a@alpha.test>" {
+			t.Errorf("Bravo lists %q", got)
+		}
+	})
+}
