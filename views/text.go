@@ -24,6 +24,31 @@ func (t Text) Render(_ context.Context, w io.Writer) error {
 // htmlEscaper escapes the characters html.EscapeString does.
 var htmlEscaper = strings.NewReplacer(`&`, "&amp;", `'`, "&#39;", `<`, "&lt;", `>`, "&gt;", `"`, "&#34;")
 
+// AppendText appends s escaped as Text writes it, for views that build a
+// row in a buffer of their own.
+func AppendText(b []byte, s string) []byte {
+	for {
+		i := strings.IndexAny(s, `&'<>"`)
+		if i < 0 {
+			return append(b, s...)
+		}
+		b = append(b, s[:i]...)
+		switch s[i] {
+		case '&':
+			b = append(b, "&amp;"...)
+		case '\'':
+			b = append(b, "&#39;"...)
+		case '<':
+			b = append(b, "&lt;"...)
+		case '>':
+			b = append(b, "&gt;"...)
+		default:
+			b = append(b, "&#34;"...)
+		}
+		s = s[i+1:]
+	}
+}
+
 // UTCTime renders an instant as <time datetime="2006-01-02T15:04:05Z">
 // 2006-01-02 15:04:05</time> in UTC, the form the audit logs show, in one
 // write with no string built per row (time.Format allocates each result).
@@ -92,6 +117,9 @@ func (d Date) Render(_ context.Context, w io.Writer) error {
 	_, err := w.Write(appendDate(b[:0], time.Time(d).UTC()))
 	return err
 }
+
+// AppendDate appends t's UTC date as Date writes it.
+func AppendDate(b []byte, t time.Time) []byte { return appendDate(b, t.UTC()) }
 
 // appendDate appends u as u.AppendFormat(b, "2 Jan 2006") does, without
 // parsing the layout each time.

@@ -10,13 +10,16 @@ import (
 )
 
 func TestTextEscapesLikeHTML(t *testing.T) {
-	for _, s := range []string{"", "Ada Lovelace", `<script>alert("x")</script>`, "O'Brien & Sons", "ünïcode ✓"} {
+	for _, s := range []string{"", "Ada Lovelace", `<script>alert("x")</script>`, "O'Brien & Sons", "ünïcode ✓", `&&'"<>`, "tail&"} {
 		var b strings.Builder
 		if err := Text(s).Render(context.Background(), &b); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := b.String(), html.EscapeString(s); got != want {
 			t.Errorf("Text(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := string(AppendText([]byte("<td>"), s)), "<td>"+html.EscapeString(s); got != want {
+			t.Errorf("AppendText(%q) = %q, want %q", s, got, want)
 		}
 	}
 }
@@ -61,8 +64,8 @@ func TestDate(t *testing.T) {
 		if err := Date(tc).Render(context.Background(), &b); err != nil {
 			t.Fatal(err)
 		}
-		if want := tc.UTC().Format("2 Jan 2006"); b.String() != want {
-			t.Errorf("Date(%v) = %s, want %s", tc, b.String(), want)
+		if want := tc.UTC().Format("2 Jan 2006"); b.String() != want || string(AppendDate(nil, tc)) != want {
+			t.Errorf("Date(%v) = %s, AppendDate %s, want %s", tc, b.String(), AppendDate(nil, tc), want)
 		}
 	}
 }

@@ -55,5 +55,50 @@ func TestRoleBadge(t *testing.T) {
 		if b.String() != tc.want {
 			t.Errorf("roleBadge(%q, %q) = %s, want %s", tc.role, tc.label, b.String(), tc.want)
 		}
+		if got := string(roleBadge(tc.role, tc.label).appendTo(nil)); got != tc.want {
+			t.Errorf("roleBadge(%q, %q).appendTo = %s, want %s", tc.role, tc.label, got, tc.want)
+		}
+	}
+}
+
+func TestMemberRow(t *testing.T) {
+	id := uuid.MustParse("0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9")
+	joined := time.Date(2026, 3, 9, 23, 30, 0, 0, time.FixedZone("", -3600)) // 10 Mar in UTC
+	plain := store.Member{ID: id, Name: "Ada Lovelace", Email: "ada@example.test", Role: "admin", CreatedAt: joined}
+	odd := store.Member{ID: id, Name: `O'Brien & <Sons>`, Email: `"q"@example.test`, Role: "custom", RoleName: "Q&A", CreatedAt: joined}
+	const (
+		open       = `<tr data-member="0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"><td><span data-testid="member-name">`
+		link       = `<td><a class="btn btn-secondary" href="/o/acme/members/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9" data-testid="manage-member">Manage <span class="visually-hidden">member `
+		joinedText = `<td>10 Mar 2026</td>`
+	)
+	for _, tc := range []struct {
+		name string
+		row  memberRow
+		want string
+	}{
+		{"ViewerOnly", memberRow{m: &plain, url: "/o/acme/members/"},
+			open + `Ada Lovelace</span> </td><td>ada@example.test</td><td><span class="badge badge-admin" data-testid="role">admin</span></td>` + joinedText + `</tr>`},
+		{"Manager", memberRow{m: &plain, manage: true, url: "/o/acme/members/"},
+			open + `Ada Lovelace</span> </td><td>ada@example.test</td><td><span class="badge badge-admin" data-testid="role">admin</span></td>` + joinedText +
+				link + `Ada Lovelace</span></a></td></tr>`},
+		{"ManagerSelf", memberRow{m: &plain, self: true, manage: true, url: "/o/acme/members/"},
+			open + `Ada Lovelace</span> <span class="badge badge-neutral">you</span></td><td>ada@example.test</td><td><span class="badge badge-admin" data-testid="role">admin</span></td>` + joinedText +
+				`<td></td></tr>`},
+		{"Escaped", memberRow{m: &odd, manage: true, url: "/o/acme/members/"},
+			open + `O&#39;Brien &amp; &lt;Sons&gt;</span> </td><td>&#34;q&#34;@example.test</td><td><span class="badge badge-neutral" data-testid="role">Q&amp;A</span></td>` + joinedText +
+				link + `O&#39;Brien &amp; &lt;Sons&gt;</span></a></td></tr>`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			for range 2 { // the second from a reused buffer
+				b.Reset()
+				if err := tc.row.Render(context.Background(), &b); err != nil {
+					t.Fatal(err)
+				}
+				if b.String() != tc.want {
+					t.Errorf("got  %s\nwant %s", b.String(), tc.want)
+				}
+			}
+		})
 	}
 }
