@@ -395,9 +395,9 @@ func TestBulkSeed(t *testing.T) {
 	t.Run("MembershipsCopyTheirUser", func(t *testing.T) {
 		n := queryInt(t, conn, `
 			SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id
-			WHERE (m.name, m.email) IS DISTINCT FROM (u.name, u.email)`)
+			WHERE (m.name, m.email, m.mfa_enabled) IS DISTINCT FROM (u.name, u.email, u.mfa_enabled_at IS NOT NULL)`)
 		if n != 0 {
-			t.Errorf("%d memberships whose copy of the user's name and email differs", n)
+			t.Errorf("%d memberships whose copy of the user's name, email or two-factor state differs", n)
 		}
 	})
 

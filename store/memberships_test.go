@@ -14,7 +14,8 @@ import (
 // TestMemberDirectory: a membership's copy of its user's name and email
 // (migration 00017) is the database's to keep. It is filled on insert,
 // follows the user wherever they are a member, and the server's role
-// cannot write it.
+// cannot write it. TestSecuritySettings follows the copy of the user's
+// two-factor state.
 func TestMemberDirectory(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -108,6 +109,7 @@ func TestMemberDirectory(t *testing.T) {
 		for _, sql := range []string{
 			`UPDATE memberships SET name = 'Mallory' WHERE user_id = $1`,
 			`UPDATE memberships SET email = 'mallory@evil.test' WHERE user_id = $1`,
+			`UPDATE memberships SET mfa_enabled = true WHERE user_id = $1`,
 			`INSERT INTO memberships (tenant_id, user_id, role, name, email)
 			 VALUES (current_setting('app.tenant_id')::uuid, $1, 'member', 'Mallory', 'mallory@evil.test')`,
 		} {

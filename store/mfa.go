@@ -155,8 +155,7 @@ type SecuritySettings struct {
 func (b *Batch) FindSecuritySettings(dst *SecuritySettings) {
 	b.b.Queue(`
 		SELECT t.require_mfa, t.member_count,
-		       (SELECT count(*) FROM memberships m JOIN users u ON u.id = m.user_id
-		        WHERE u.mfa_enabled_at IS NULL)
+		       (SELECT count(*) FROM memberships m WHERE NOT m.mfa_enabled)
 		FROM tenants t WHERE t.id = current_setting('app.tenant_id')::uuid`,
 	).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&dst.RequireMFA, &dst.Members, &dst.MembersWithoutMFA)

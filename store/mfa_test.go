@@ -223,6 +223,17 @@ func TestSecuritySettings(t *testing.T) {
 			t.Fatalf("bravo settings = %+v", st)
 		}
 	})
+	t.Run("CountFollowsTurningMFAOff", func(t *testing.T) {
+		sysDo(t, f, func(ctx context.Context, tx *store.SysTx) error {
+			return tx.DisableMFA(ctx, f.userA.ID)
+		})
+		if st := settings(f.ctxA); st.MembersWithoutMFA != 1 {
+			t.Fatalf("alpha settings = %+v", st)
+		}
+		sysDo(t, f, func(ctx context.Context, tx *store.SysTx) error {
+			return tx.EnableMFA(ctx, f.userA.ID, testSecret, 1, nil)
+		})
+	})
 	t.Run("MemberMFAEnabledOnlyForMembers", func(t *testing.T) {
 		var on bool
 		err := f.db.InTenant(f.ctxA, func(tx *store.Tx) (err error) { on, err = tx.MemberMFAEnabled(f.ctxA, f.userA.ID); return err })
