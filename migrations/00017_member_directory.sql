@@ -1,26 +1,27 @@
 -- Each membership carries a copy of its user's name and email, and whether
 -- they have two-factor authentication on, so that an organization's member
--- list is read from its own rows, in order, from one index: the first 50 members by name are the first 50 entries of
--- memberships_directory_idx under the tenant's key, whatever the number of
--- users of every other organization. Before, the list joined the global
--- users table and fetched each member's user by key: a cost that grew with
--- the users of all tenants (three index levels and scattered leaves at a
--- million users, two at a thousand), and a sort of the whole membership.
--- The security settings' count of members without two-factor
--- authentication looked up every member's user the same way.
+-- list is read from its own rows, in order, from one index: the first 50
+-- members by name are the first 50 entries of memberships_directory_idx
+-- under the tenant's key, whatever the number of users of every other
+-- organization. Before, the list joined the global users table and fetched
+-- each member's user by key: a cost that grew with the users of all tenants
+-- (three index levels and scattered leaves at a million users, two at a
+-- thousand), and a sort of the whole membership. The security settings'
+-- count of members without two-factor authentication looked up every
+-- member's user the same way.
 --
 -- The copies are the database's to keep, never the server's:
 --   - a membership gets its user's name, email and two-factor state when it
 --     is inserted (memberships_profile_fill, whatever the INSERT said);
 --   - a user's new name, email or two-factor state is written to all their
---     memberships in the same transaction (users_profile_copy, as the owner, who may
---     update memberships of every tenant for that one job);
+--     memberships in the same transaction (users_profile_copy, as the
+--     owner, who may update memberships of every tenant for that one job);
 --   - the server's role may write none of the copies: it inserts and
 --     updates memberships by column grant.
--- A copy rewritten by a change to the user announces "t:" for each organization of the
--- user on atrium_entry (memberships_entry_change), besides the user's own
--- "u:"; such changes are rare and a dropped entry is read again, so that
--- stays.
+-- A copy rewritten by a change to the user announces "t:" for each of the
+-- user's organizations on atrium_entry (memberships_entry_change), besides
+-- the user's own "u:"; such changes are rare and a dropped entry is read
+-- again, so that stays.
 --
 -- Upgrading a populated database rewrites every membership in this one
 -- transaction, with memberships locked: 32 s for a million on the benchmark
