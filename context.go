@@ -58,6 +58,9 @@ type User struct {
 	// MFAEnabled tells whether they have turned on two-factor
 	// authentication.
 	MFAEnabled bool
+	// MemberID is their membership's id in the current tenant, where they
+	// are signed in as a member; the zero UUID otherwise.
+	MemberID uuid.UUID
 }
 
 // Operator is a member of the company's staff signed in to the console.

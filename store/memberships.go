@@ -165,21 +165,23 @@ type MemberFilter struct {
 }
 
 // memberListSelect reads what the member list shows: memberSelect without
-// the custom role's id and permissions, which a page of 50 rows would scan
-// for nothing (listedFields).
+// the user's id and the custom role's id and permissions, which a page of
+// 50 rows would scan for nothing (listedFields). Its columns are all in
+// memberships_directory_idx; user_id is not, on purpose (migration 00018).
 const memberListSelect = `
-	SELECT m.id, m.user_id, m.email, m.name, m.role, m.created_at, coalesce(r.name, '')
+	SELECT m.id, m.email, m.name, m.role, m.created_at, coalesce(r.name, '')
 	FROM memberships m
 	LEFT JOIN roles r ON r.id = m.custom_role_id`
 
 // listedFields are m's scan destinations for memberListSelect's columns.
 func (m *Member) listedFields() []any {
-	return []any{&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt, &m.RoleName}
+	return []any{&m.ID, &m.Email, &m.Name, &m.Role, &m.CreatedAt, &m.RoleName}
 }
 
 // FindMembersPage queues one page of members matching f, by name, and the
 // number matching, into dst and total; the members come without their
-// custom role's id and permissions (see memberListSelect). Without a search
+// user's id and their custom role's id and permissions (see
+// memberListSelect). Without a search
 // the member count comes from the tenant row, which a trigger keeps.
 func (b *Batch) FindMembersPage(f MemberFilter, dst *[]Member, total *int) {
 	if f.Limit <= 0 || f.Limit > 200 {

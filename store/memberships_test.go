@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/atrium-dev/atrium/store"
+	"github.com/atrium-dev/atrium/store/storetest"
 )
 
 // TestMemberDirectory: a membership's copy of its user's name and email
@@ -139,4 +140,45 @@ func TestMemberDirectory(t *testing.T) {
 			t.Errorf("Bravo lists %q", got)
 		}
 	})
+}
+
+// TestMemberLookups: the member list reads its page from
+// memberships_directory_idx alone, and no lookup of one member can. Every
+// such lookup reads user_id (by id for a member's page, by user in
+// enter_tenant and FindMemberByUserID, by email, MemberMFAEnabled), which
+// the index leaves out, so the planner cannot scan the organization's
+// whole stretch of the index instead of the lookup's key; with user_id
+// in it (migration 00017) it did, once autovacuum had marked the table
+// all-visible: a member of an organization of 10,000 read 10,000 entries
+// on every entry the cache did not hold.
+func TestMemberLookups(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t)
+	conn := db.OwnerConn(t)
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), `
+		SELECT a.attname FROM pg_index i
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+		WHERE i.indexrelid = 'memberships_directory_idx'::regclass`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	columns, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := map[string]bool{}
+	for _, c := range columns {
+		has[c] = true
+	}
+	// What the list reads (memberListSelect) and the security settings
+	// count (mfa_enabled), under the tenant's key.
+	for _, c := range []string{"tenant_id", "id", "email", "name", "role", "created_at", "custom_role_id", "mfa_enabled"} {
+		if !has[c] {
+			t.Errorf("memberships_directory_idx lacks %s, which the member list reads: %v", c, columns)
+		}
+	}
+	if has["user_id"] {
+		t.Errorf("memberships_directory_idx holds user_id, which every lookup of one member reads: %v", columns)
+	}
 }

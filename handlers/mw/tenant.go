@@ -127,7 +127,7 @@ func requireMemberOf(e *store.Entry, sm *scs.SessionManager, next echo.HandlerFu
 			return enrollMFA(c, e)
 		}
 		ctx = atrium.WithUser(ctx, &atrium.User{ID: m.UserID, Email: m.Email, Name: m.Name, Role: m.Role,
-			RoleName: m.RoleName, Permissions: m.Permissions, MFAEnabled: e.MFAEnabled})
+			RoleName: m.RoleName, Permissions: m.Permissions, MFAEnabled: e.MFAEnabled, MemberID: m.ID})
 		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
 	}

@@ -156,7 +156,7 @@ func Members(p views.Page, l List) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				for i := range l.Members {
-					templ_7745c5c3_Err = memberRow{m: &l.Members[i], self: p.User != nil && p.User.ID == l.Members[i].UserID, manage: manage, url: memberURL}.Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = memberRow{m: &l.Members[i], self: p.User != nil && p.User.MemberID == l.Members[i].ID, manage: manage, url: memberURL}.Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
