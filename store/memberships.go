@@ -181,8 +181,8 @@ func (m *Member) listedFields() []any {
 // FindMembersPage queues one page of members matching f, by name, and the
 // number matching, into dst and total; the members come without their
 // user's id and their custom role's id and permissions (see
-// memberListSelect). Without a search
-// the member count comes from the tenant row, which a trigger keeps.
+// memberListSelect). Without a search the member count comes from the
+// tenant row, which a trigger keeps.
 func (b *Batch) FindMembersPage(f MemberFilter, dst *[]Member, total *int) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
