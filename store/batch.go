@@ -96,6 +96,14 @@ func (db *DB) ReadSystemBatch(ctx context.Context, fn func(*Batch)) error {
 	return translate(db.pool.SendBatch(ctx, &b.b).Close(), "read system")
 }
 
+// Read runs the reads fn queues in one round trip inside the transaction,
+// under its tenant: a page's batched reads where a write needs them.
+func (tx *Tx) Read(ctx context.Context, fn func(*Batch)) error {
+	var b Batch
+	fn(&b)
+	return translate(tx.tx.SendBatch(ctx, &b.b).Close(), "read")
+}
+
 // CountMembers queues a count of the tenant's members into dst: the count
 // the tenant row keeps, which ReadTenant's opening statement has already
 // read (other batches queue a statement for it).

@@ -43,3 +43,47 @@ func TestCollectPageRowsShareNothing(t *testing.T) {
 		t.Errorf("no rows: %v, %v; want an empty list", none, err)
 	}
 }
+
+// Tx.Read sends a page's batched reads inside a write's transaction: they
+// see the transaction's tenant and its uncommitted writes, and a failed
+// read fails the transaction, whose writes are then rolled back.
+func TestTxRead(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	err := f.db.InTenant(f.ctxA, func(tx *store.Tx) error {
+		if _, err := tx.CreateMembership(ctx, f.userB.ID, "member"); err != nil {
+			return err
+		}
+		var list []store.Member
+		var total int
+		if err := tx.Read(ctx, func(b *store.Batch) { b.FindMembersPage(store.MemberFilter{}, &list, &total) }); err != nil {
+			return err
+		}
+		if len(list) != 2 || total != 2 || list[0].Name != "Ann" || list[1].Name != "Bob" {
+			t.Errorf("Alpha's members inside the transaction: %+v, total %d", list, total)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	err = f.db.InTenant(f.ctxB, func(tx *store.Tx) error {
+		if _, err := tx.CreateMembership(ctx, f.userA.ID, "member"); err != nil {
+			return err
+		}
+		return tx.Read(ctx, func(b *store.Batch) { b.Raw(`SELECT no_such_column FROM memberships`) })
+	})
+	if err == nil {
+		t.Fatal("a failed read did not fail the transaction")
+	}
+	var list []store.Member
+	var total int
+	if err := f.db.ReadTenant(f.ctxB, func(b *store.Batch) { b.FindMembersPage(store.MemberFilter{}, &list, &total) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || total != 1 {
+		t.Errorf("Bravo after the failed transaction: %d members listed, count %d; want Bob alone", len(list), total)
+	}
+}

@@ -14,12 +14,12 @@ import (
 	"github.com/atrium-dev/atrium/store"
 )
 
-// explicitMembers is the query the tenant door runs (store's FindMembers:
-// the members page's list of 50), with the tenant named explicitly instead
-// of by RLS.
+// explicitMembers is what the tenant door reads for the members page
+// (store's FindMembersPage: the member count and the first 50 members),
+// with the tenant named explicitly instead of by RLS, in one statement.
 const explicitMembers = `
-	SELECT m.id, m.user_id, m.email, m.name, m.role, m.created_at,
-	       m.custom_role_id, coalesce(r.name, ''), coalesce(r.permissions, '{}')
+	SELECT (SELECT member_count FROM tenants WHERE id = $1),
+	       m.id, m.email, m.name, m.role, m.created_at, coalesce(r.name, '')
 	FROM memberships m
 	LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.custom_role_id
 	WHERE m.tenant_id = $1
@@ -27,8 +27,8 @@ const explicitMembers = `
 
 // doorResult compares the same count through the tenant door and without it.
 type doorResult struct {
-	Door     float64 `json:"door_ops_per_s"`      // store.ReadTenant + FindMembers(50), as the app role: one round trip
-	DoorTx   float64 `json:"door_tx_ops_per_s"`   // store.InTenant + FindMembers(50): a transaction, as writes use
+	Door     float64 `json:"door_ops_per_s"`      // store.ReadTenant + FindMembersPage(50), as the app role: one round trip
+	DoorTx   float64 `json:"door_tx_ops_per_s"`   // store.InTenant + the same reads: a transaction, as writes use
 	Explicit float64 `json:"explicit_ops_per_s"`  // WHERE tenant_id = $1, as the owner role
 	Super    float64 `json:"superuser_ops_per_s"` // the same as a superuser, for reference
 	Overhead float64 `json:"overhead"`            // 1 - Door/Explicit
@@ -36,7 +36,7 @@ type doorResult struct {
 	Error    string  `json:"first_error,omitempty"`
 }
 
-// measureDoor runs the member count of the hot tenants for d with workers
+// measureDoor runs the members page's reads of the hot tenants for d with workers
 // goroutines, once through the tenant door (a transaction setting
 // app.tenant_id, then the RLS-filtered query) and once as a single explicit
 // query, each on its own pool of the same size as the server's.
@@ -71,15 +71,14 @@ func measureDoor(ctx context.Context, appURL, ownerURL, superURL string, tenants
 		}
 		return ops
 	}
-	r.Door = measure(func(i int) error {
+	page := func(b *store.Batch) {
 		var list []store.Member
-		return db.ReadTenant(ctxs[i], func(b *store.Batch) { b.FindMembers(50, &list) })
-	})
+		var total int
+		b.FindMembersPage(store.MemberFilter{Limit: 50}, &list, &total)
+	}
+	r.Door = measure(func(i int) error { return db.ReadTenant(ctxs[i], page) })
 	r.DoorTx = measure(func(i int) error {
-		return db.InTenant(ctxs[i], func(tx *store.Tx) error {
-			_, err := tx.FindMembers(ctxs[i], 50)
-			return err
-		})
+		return db.InTenant(ctxs[i], func(tx *store.Tx) error { return tx.Read(ctxs[i], page) })
 	})
 	explicit := func(pool *pgxpool.Pool) func(int) error {
 		return func(i int) error {
@@ -92,7 +91,8 @@ func measureDoor(ctx context.Context, appURL, ownerURL, superURL string, tenants
 			// work and only the door's cost differs.
 			list := make([]store.Member, 0, 50)
 			var m store.Member
-			dst := []any{&m.ID, &m.UserID, &m.Email, &m.Name, &m.Role, &m.CreatedAt, &m.CustomRoleID, &m.RoleName, &m.Permissions}
+			var total int
+			dst := []any{&total, &m.ID, &m.Email, &m.Name, &m.Role, &m.CreatedAt, &m.RoleName}
 			for rows.Next() {
 				m = store.Member{}
 				if err := rows.Scan(dst...); err != nil {

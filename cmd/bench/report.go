@@ -104,7 +104,7 @@ func (res *results) markdown() string {
 	}
 
 	if d := res.Door; d != nil {
-		fmt.Fprintf(&b, "### Tenant door: the same 50-member list, %d workers, pools of %d\n\n", s.Conns, s.ServerPool)
+		fmt.Fprintf(&b, "### Tenant door: the members page's reads (count and 50 members), %d workers, pools of %d\n\n", s.Conns, s.ServerPool)
 		tb := table{head: []string{"path", "ops/s", "× explicit"}}
 		ratio := func(v float64) string {
 			if d.Explicit == 0 {
@@ -113,8 +113,8 @@ func (res *results) markdown() string {
 			return fmt.Sprintf("%.2f×", v/d.Explicit)
 		}
 		tb.rows = [][]string{
-			{"`ReadTenant` + `FindMembers` (app role, RLS; one round trip)", count(int(d.Door)), ratio(d.Door)},
-			{"`InTenant` + `FindMembers` (a transaction, as writes use)", count(int(d.DoorTx)), ratio(d.DoorTx)},
+			{"`ReadTenant` + `FindMembersPage` (app role, RLS; one round trip)", count(int(d.Door)), ratio(d.Door)},
+			{"`InTenant` + `Tx.Read` of the same (a transaction, as writes use)", count(int(d.DoorTx)), ratio(d.DoorTx)},
 			{"`WHERE tenant_id = $1` (owner role)", count(int(d.Explicit)), ratio(d.Explicit)},
 			{"`WHERE tenant_id = $1` (superuser, reference)", count(int(d.Super)), ratio(d.Super)},
 		}
