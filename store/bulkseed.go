@@ -54,6 +54,10 @@ type SeedOptions struct {
 	// members each, the ones the load benchmark drives.
 	Hot        int
 	HotMembers int
+	// Large, if set, adds one more hot tenant, tenant Hot+1, with Large
+	// members: the large organization the load benchmark measures pages
+	// of, to show that their cost does not grow with the organization.
+	Large int
 	// PasswordHash is the hash of BenchPassword given to every user; the
 	// caller hashes once, since hashing a million passwords would take hours.
 	PasswordHash string
@@ -229,6 +233,8 @@ func (o *SeedOptions) validate() error {
 		return errors.New("store: bulk seed: every tenant has at least one member, so Members must be at least Tenants")
 	case o.Hot < 0 || (o.Hot > 0 && o.HotMembers < 1):
 		return errors.New("store: bulk seed: hot tenants need at least one member each")
+	case o.Large < 0:
+		return errors.New("store: bulk seed: a large tenant needs at least one member")
 	case o.PasswordHash == "":
 		return errors.New("store: bulk seed: no password hash")
 	}
@@ -263,11 +269,12 @@ func benchMax(ctx context.Context, q interface {
 type seedChunk struct {
 	first, last int
 	members     []plannedMember
-	users       int // members that create their user
-	invites     int // open invitations copied
-	roles       int // custom roles copied
-	mfaUsers    int // new users with two-factor authentication
-	joinLinks   int // join links copied
+	withoutMFA  []int // per tenant, first to last: members whose user has no two-factor authentication
+	users       int   // members that create their user
+	invites     int   // open invitations copied
+	roles       int   // custom roles copied
+	mfaUsers    int   // new users with two-factor authentication
+	joinLinks   int   // join links copied
 	// Counted as copied (copyActivity):
 	sessions      int
 	recoveryCodes int
@@ -290,6 +297,7 @@ type plannedMember struct {
 	first     uint8 // name words of a new user
 	last      uint8
 	joined    int64 // unix seconds
+	mfa       bool  // the user has two-factor authentication on
 }
 
 func (p *plannedMember) isNewUser() bool { return p.userI == p.tenant && p.userJ == p.j }
@@ -335,33 +343,45 @@ func (m *seedModel) planChunk(ctx context.Context, tx pgx.Tx, first, last, exist
 				}
 			}
 			p.user = m.id(kindUser, int(p.userI), int(p.userJ))
+			p.mfa = m.hasMFA(int(p.userI), int(p.userJ))
 			c.members = append(c.members, p)
 		}
 	}
 	if len(lookup) > 0 {
-		rows, err := tx.Query(ctx, `SELECT email, id FROM users WHERE email = ANY($1)`, lookup)
+		rows, err := tx.Query(ctx, `SELECT email, id, mfa_enabled_at IS NOT NULL FROM users WHERE email = ANY($1)`, lookup)
 		if err != nil {
 			return nil, fmt.Errorf("store: bulk seed: find users: %w", err)
 		}
-		found := make(map[string][16]byte, len(lookup))
+		type user struct {
+			id  [16]byte
+			mfa bool
+		}
+		found := make(map[string]user, len(lookup))
 		var email string
 		var id pgtype.UUID
-		_, err = pgx.ForEachRow(rows, []any{&email, &id}, func() error { found[email] = id.Bytes; return nil })
+		var mfa bool
+		_, err = pgx.ForEachRow(rows, []any{&email, &id, &mfa}, func() error { found[email] = user{id.Bytes, mfa}; return nil })
 		if err != nil {
 			return nil, fmt.Errorf("store: bulk seed: find users: %w", err)
 		}
 		for k, at := range lookupAt {
 			p := &c.members[at]
-			if id, ok := found[lookup[k]]; ok {
-				p.user = id
+			if u, ok := found[lookup[k]]; ok {
+				p.user, p.mfa = u.id, u.mfa
 			} else {
 				p.userI, p.userJ = p.tenant, p.j
 				p.user = m.id(kindUser, int(p.tenant), int(p.j))
+				p.mfa = m.hasMFA(int(p.tenant), int(p.j))
 			}
 		}
 	}
+	c.withoutMFA = make([]int, last-first+1)
 	for k := range c.members {
-		if p := &c.members[k]; p.isNewUser() {
+		p := &c.members[k]
+		if !p.mfa {
+			c.withoutMFA[int(p.tenant)-first]++
+		}
+		if p.isNewUser() {
 			c.users++
 			if m.hasMFA(int(p.tenant), int(p.j)) {
 				c.mfaUsers++
@@ -378,16 +398,17 @@ func (c *seedChunk) copy(ctx context.Context, tx pgx.Tx, m *seedModel, passwordH
 	row := make([]any, 5)
 	i := c.first
 	// A tenant has one membership per planned member (planChunk), and the
-	// trigger that counts them is off: the count goes in with the row, not
+	// trigger that counts them is off: the counts go in with the row, not
 	// by an UPDATE afterwards, which would also announce every new tenant
 	// to the servers' entry caches (migration 00015).
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"tenants"}, []string{"id", "slug", "name", "created_at", "member_count"},
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"tenants"}, []string{"id", "slug", "name", "created_at", "member_count", "members_without_mfa"},
 		pgx.CopyFromFunc(func() ([]any, error) {
 			if i > c.last {
 				return nil, nil
 			}
 			t := m.tenant(i)
-			row = append(row[:0], pgtype.UUID{Bytes: m.id(kindTenant, i, 0), Valid: true}, BenchSlug(i), t.name(), time.Unix(t.created, 0), t.count)
+			row = append(row[:0], pgtype.UUID{Bytes: m.id(kindTenant, i, 0), Valid: true}, BenchSlug(i), t.name(), time.Unix(t.created, 0), t.count,
+				c.withoutMFA[i-c.first])
 			i++
 			return row, nil
 		}))
@@ -538,14 +559,19 @@ func (c *seedChunk) copy(ctx context.Context, tx pgx.Tx, m *seedModel, passwordH
 type seedModel struct {
 	seed       uint64
 	mean       float64 // members per tenant after the hot ones
-	hot        int
+	hot        int     // the last hot tenant: the large one, if any
 	hotMembers int
+	large      int   // members of tenant hot, if set
 	now        int64 // unix seconds; created_at values are relative to it
 }
 
 func newSeedModel(o SeedOptions, now time.Time) *seedModel {
-	return &seedModel{seed: o.Seed, mean: float64(o.Members) / float64(o.Tenants),
+	m := &seedModel{seed: o.Seed, mean: float64(o.Members) / float64(o.Tenants),
 		hot: o.Hot, hotMembers: o.HotMembers, now: now.Unix()}
+	if o.Large > 0 {
+		m.hot, m.large = o.Hot+1, o.Large
+	}
+	return m
 }
 
 // Kinds of derived value; each gets its own independent stream.
@@ -603,6 +629,8 @@ func (m *seedModel) tenant(i int) tenantSpec {
 		number:   1 + s.intn(999),
 	}
 	switch {
+	case i == m.hot && m.large > 0:
+		t.count = m.large
 	case i <= m.hot:
 		t.count = m.hotMembers
 	case m.mean <= 1:

@@ -383,14 +383,7 @@ func TestBulkSeed(t *testing.T) {
 		}
 	})
 
-	t.Run("MemberCountMatchesRows", func(t *testing.T) {
-		n := queryInt(t, conn, `
-			SELECT count(*) FROM tenants t
-			WHERE t.member_count <> (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id)`)
-		if n != 0 {
-			t.Errorf("%d tenants whose member_count is wrong", n)
-		}
-	})
+	t.Run("MemberCountsMatchRows", func(t *testing.T) { checkMemberCounts(t, conn) })
 
 	t.Run("MembershipsCopyTheirUser", func(t *testing.T) {
 		n := queryInt(t, conn, `
@@ -481,6 +474,24 @@ func TestBulkSeed(t *testing.T) {
 
 // TestBulkSeedOldURLs seeds enough tenants for some to have renamed
 // themselves (one in 33 of those after the hot ones) and follows an old URL.
+// checkMemberCounts checks the counts each tenant row keeps (by trigger,
+// outside the seeder) against its memberships.
+func checkMemberCounts(t *testing.T, conn *pgx.Conn) {
+	t.Helper()
+	n := queryInt(t, conn, `
+		SELECT count(*) FROM tenants t
+		WHERE t.member_count <> (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id)`)
+	if n != 0 {
+		t.Errorf("%d tenants whose member_count is wrong", n)
+	}
+	n = queryInt(t, conn, `
+		SELECT count(*) FROM tenants t
+		WHERE t.members_without_mfa <> (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id AND NOT m.mfa_enabled)`)
+	if n != 0 {
+		t.Errorf("%d tenants whose members_without_mfa is wrong", n)
+	}
+}
+
 func TestBulkSeedOldURLs(t *testing.T) {
 	t.Parallel()
 	db := storetest.New(t)
@@ -540,6 +551,9 @@ func TestBulkSeedIncremental(t *testing.T) {
 		if a, b := activityFingerprint(t, g), activityFingerprint(t, o); a != b {
 			t.Errorf("sessions, codes, resets and old URLs: 10 then 30: %s; 30 at once: %s", a, b)
 		}
+		// Members of tenants 11–30 who are users of tenants 1–10 were
+		// found in the database, two-factor state included.
+		checkMemberCounts(t, g)
 	})
 	t.Run("OtherSeedOtherData", func(t *testing.T) {
 		opts := seedOpts(t, 30)
@@ -614,4 +628,78 @@ func TestBulkSeedRollsBack(t *testing.T) {
 		}
 		assertGuardsBack(t, conn)
 	})
+}
+
+// TestBulkSeedLarge: Large adds one hot tenant of its own size after the
+// hot ones, with what a hot tenant has (custom roles, invitations, a join
+// link, an owner without two-factor authentication), and leaves every other
+// tenant as it would be without it.
+func TestBulkSeedLarge(t *testing.T) {
+	t.Parallel()
+	plain, large := storetest.New(t), storetest.New(t)
+	mustSeed(t, plain, seedOpts(t, 10))
+	opts := seedOpts(t, 10)
+	opts.Large = 400
+	res := mustSeed(t, large, opts)
+	p, l := ownerConn(t, plain), ownerConn(t, large)
+
+	size := func(conn *pgx.Conn, i int) int {
+		return queryInt(t, conn, `SELECT member_count FROM tenants WHERE slug = $1`, store.BenchSlug(i))
+	}
+	if n := size(l, 6); n != 400 {
+		t.Errorf("the large tenant, %s, has %d members, want 400", store.BenchSlug(6), n)
+	}
+	if n := size(l, 5); n != 50 {
+		t.Errorf("the last hot tenant has %d members, want 50", n)
+	}
+	if n := size(p, 6); n == 400 || n > 200 {
+		t.Errorf("without Large, tenant 6 has %d members", n)
+	}
+	if res.InvitesAdded != 3*6 || res.JoinLinksAdded != 6 {
+		t.Errorf("with the large tenant hot: %d invites (want 18), %d join links (want 6)", res.InvitesAdded, res.JoinLinksAdded)
+	}
+	unforced(t, l, "roles", func(tx pgx.Tx) {
+		var n int
+		err := tx.QueryRow(context.Background(), `SELECT count(*) FROM roles r JOIN tenants t ON t.id = r.tenant_id WHERE t.slug = $1`,
+			store.BenchSlug(6)).Scan(&n)
+		if err != nil || n != 3 {
+			t.Errorf("the large tenant defines %d custom roles (%v), want 3", n, err)
+		}
+	})
+	if n := queryInt(t, l, `SELECT count(*) FROM users WHERE email = $1 AND mfa_enabled_at IS NULL`, store.BenchEmail(6, 1)); n != 1 {
+		t.Errorf("the large tenant's owner, %s, cannot sign in with a password alone", store.BenchEmail(6, 1))
+	}
+	if a, b := fingerprint(t, l, 5), fingerprint(t, p, 5); a != b {
+		t.Errorf("the hot tenants changed with a large one after them: %s, without it %s", a, b)
+	}
+}
+
+// TestMembersWithoutMFAUpgrade: migration 00019, applied to a database that
+// already has members, counts each organization's members without
+// two-factor authentication.
+func TestMembersWithoutMFAUpgrade(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t)
+	ctx := context.Background()
+	mustSeed(t, db, seedOpts(t, 10))
+	m, err := store.NewMigrator(db.OwnerURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	res, err := m.Down(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := res.Source.Version; v != 19 {
+		t.Fatalf("rolled back migration %d, want 19 (with a later one, roll back to 18)", v)
+	}
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn := ownerConn(t, db)
+	if n := queryInt(t, conn, `SELECT sum(members_without_mfa) FROM tenants`); n < 100 {
+		t.Fatalf("%d members without two-factor authentication in all, want most of 500", n)
+	}
+	checkMemberCounts(t, conn)
 }

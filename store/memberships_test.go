@@ -171,9 +171,8 @@ func TestMemberLookups(t *testing.T) {
 	for _, c := range columns {
 		has[c] = true
 	}
-	// What the list reads (memberListSelect) and the security settings
-	// count (mfa_enabled), under the tenant's key.
-	for _, c := range []string{"tenant_id", "id", "email", "name", "role", "created_at", "custom_role_id", "mfa_enabled"} {
+	// What the list reads (memberListSelect), under the tenant's key.
+	for _, c := range []string{"tenant_id", "id", "email", "name", "role", "created_at", "custom_role_id"} {
 		if !has[c] {
 			t.Errorf("memberships_directory_idx lacks %s, which the member list reads: %v", c, columns)
 		}

@@ -146,7 +146,8 @@ type SecuritySettings struct {
 	RequireMFA bool
 	// Members is the number of members.
 	Members int
-	// MembersWithoutMFA counts the members who have not turned MFA on.
+	// MembersWithoutMFA counts the members who have not turned MFA on (the
+	// tenant row keeps the count, migration 00019).
 	MembersWithoutMFA int
 }
 
@@ -154,9 +155,8 @@ type SecuritySettings struct {
 // dst.
 func (b *Batch) FindSecuritySettings(dst *SecuritySettings) {
 	b.b.Queue(`
-		SELECT t.require_mfa, t.member_count,
-		       (SELECT count(*) FROM memberships m WHERE NOT m.mfa_enabled)
-		FROM tenants t WHERE t.id = current_setting('app.tenant_id')::uuid`,
+		SELECT require_mfa, member_count, members_without_mfa
+		FROM tenants WHERE id = current_setting('app.tenant_id')::uuid`,
 	).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&dst.RequireMFA, &dst.Members, &dst.MembersWithoutMFA)
 	})

@@ -234,6 +234,42 @@ func TestSecuritySettings(t *testing.T) {
 			return tx.EnableMFA(ctx, f.userA.ID, testSecret, 1, nil)
 		})
 	})
+	t.Run("CountFollowsMembershipsInEveryOrganization", func(t *testing.T) {
+		// The tenant row keeps the count (migration 00019): it follows a
+		// member with two-factor authentication joining, that member
+		// turning it off (in each of their organizations), and leaving.
+		counts := func(ctx context.Context) [2]int {
+			t.Helper()
+			st := settings(ctx)
+			return [2]int{st.Members, st.MembersWithoutMFA}
+		}
+		var ann *store.Member
+		if err := f.db.InTenant(f.ctxB, func(tx *store.Tx) (err error) {
+			ann, err = tx.CreateMembership(f.ctxB, f.userA.ID, "member")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got := counts(f.ctxB); got != [2]int{2, 1} {
+			t.Fatalf("Ann, with MFA, joined bravo: members, without MFA = %v, want [2 1]", got)
+		}
+		sysDo(t, f, func(ctx context.Context, tx *store.SysTx) error { return tx.DisableMFA(ctx, f.userA.ID) })
+		if a, b := counts(f.ctxA), counts(f.ctxB); a != [2]int{1, 1} || b != [2]int{2, 2} {
+			t.Fatalf("Ann turned MFA off: alpha %v, bravo %v; want [1 1] and [2 2]", a, b)
+		}
+		if err := f.db.InTenant(f.ctxB, func(tx *store.Tx) error { return tx.DeleteMember(f.ctxB, ann.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		if got := counts(f.ctxB); got != [2]int{1, 1} {
+			t.Fatalf("Ann, without MFA, left bravo: %v, want [1 1]", got)
+		}
+		sysDo(t, f, func(ctx context.Context, tx *store.SysTx) error {
+			return tx.EnableMFA(ctx, f.userA.ID, testSecret, 1, nil)
+		})
+		if a, b := counts(f.ctxA), counts(f.ctxB); a != [2]int{1, 0} || b != [2]int{1, 1} {
+			t.Fatalf("Ann turned MFA on again: alpha %v, bravo %v; want [1 0] and [1 1]", a, b)
+		}
+	})
 	t.Run("MemberMFAEnabledOnlyForMembers", func(t *testing.T) {
 		var on bool
 		err := f.db.InTenant(f.ctxA, func(tx *store.Tx) (err error) { on, err = tx.MemberMFAEnabled(f.ctxA, f.userA.ID); return err })

@@ -25,7 +25,7 @@ commands:
                              migrations, demo data, server on ADDR (default :8080)
   migrate up|down|status     apply, roll back one, or list migrations
   operator create --email E  create a console operator (prompts for or generates a password)
-  seed --tenants N [--members M --seed S --hot H --hot-members K]  add deterministic bench data (owner role)
+  seed --tenants N [--members M --seed S --hot H --hot-members K --large L]  add deterministic bench data (owner role)
 
 Configuration is read from environment variables; see README.md.
 `

@@ -23,6 +23,7 @@ func runSeed(ctx context.Context, args []string) error {
 	seed := fs.Uint64("seed", 1, "selects the data set; the same flags and seed give the same rows")
 	hot := fs.Int("hot", 200, "the first H tenants get exactly --hot-members members each")
 	hotMembers := fs.Int("hot-members", 50, "members of each hot tenant")
+	large := fs.Int("large", 0, "if set, one more hot tenant, after the others, with this many members: a large organization")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func runSeed(ctx context.Context, args []string) error {
 	}
 	res, err := store.BulkSeed(ctx, ownerURL, store.SeedOptions{
 		Tenants: *tenants, Members: *members, Seed: *seed,
-		Hot: *hot, HotMembers: *hotMembers, PasswordHash: hash,
+		Hot: *hot, HotMembers: *hotMembers, Large: *large, PasswordHash: hash,
 		Progress: func(p store.SeedProgress) {
 			log.Info("seeding", "tenants", fmt.Sprintf("%d/%d", p.TenantsDone, p.TenantsToAdd),
 				"users", p.Users, "memberships", p.Memberships, "elapsed", p.Elapsed.Round(time.Millisecond))
@@ -74,6 +75,9 @@ func runSeed(ctx context.Context, args []string) error {
 	if h := min(*hot, res.TenantsTotal); h > 0 {
 		fmt.Printf("hot tenants: %s..%s (%d members each; the owner of tenant i is u<i>.1@bench.test, e.g. %s)\n",
 			store.BenchSlug(1), store.BenchSlug(h), *hotMembers, store.BenchEmail(1, 1))
+	}
+	if *large > 0 && res.TenantsTotal > *hot {
+		fmt.Printf("large tenant: %s (%d members; its owner is %s)\n", store.BenchSlug(*hot+1), *large, store.BenchEmail(*hot+1, 1))
 	}
 	fmt.Printf("password of every seeded user: %s\n", store.BenchPassword)
 	return nil
