@@ -44,6 +44,7 @@ type config struct {
 	Scales        []int
 	Hot           int // tenants signed in and loaded, at most
 	HotMembers    int
+	LargeMembers  int // members of the large organization (0: none)
 	Seed          int
 	DoorDuration  time.Duration
 	OverloadConns int
@@ -98,6 +99,7 @@ func parseFlags(args []string) (config, error) {
 	quick := fs.Bool("quick", false, "a short run: -duration 3s -warmup 1s -scales 100,1000 (flags given explicitly win)")
 	fs.IntVar(&cfg.Hot, "hot", 200, "tenants signed in and loaded (at most)")
 	fs.IntVar(&cfg.HotMembers, "hot-members", 50, "members of each loaded tenant")
+	fs.IntVar(&cfg.LargeMembers, "large-members", 10_000, "members of the large organization whose pages are measured against the loaded ones' (0: skip)")
 	fs.IntVar(&cfg.Seed, "seed", 1, "seed of `atrium seed`")
 	fs.DurationVar(&cfg.DoorDuration, "door-duration", 5*time.Second, "measured time per path of the tenant door comparison")
 	fs.IntVar(&cfg.OverloadConns, "overload-conns", 256, "connections of the overload run")
@@ -148,7 +150,7 @@ func parseFlags(args []string) (config, error) {
 			cfg.Only = append(cfg.Only, name)
 		}
 	}
-	if cfg.Conns < 1 || cfg.Hot < 1 || cfg.HotMembers < 1 || cfg.Duration <= 0 || cfg.Warmup < 0 {
+	if cfg.Conns < 1 || cfg.Hot < 1 || cfg.HotMembers < 1 || cfg.LargeMembers < 0 || cfg.Duration <= 0 || cfg.Warmup < 0 {
 		return cfg, errors.New("-conns, -hot, -hot-members and -duration must be positive")
 	}
 	return cfg, nil
@@ -205,7 +207,8 @@ func run(ctx context.Context, cfg config) error {
 	}()
 	h.res.Machine = describeMachine()
 	h.res.Settings = settings{Duration: cfg.Duration.String(), Warmup: cfg.Warmup.String(), Conns: cfg.Conns,
-		ServerPool: pool, HotTenants: cfg.Hot, HotMembers: cfg.HotMembers, Scales: cfg.Scales, OverloadConns: cfg.OverloadConns}
+		ServerPool: pool, HotTenants: cfg.Hot, HotMembers: cfg.HotMembers, LargeMembers: cfg.LargeMembers, Scales: cfg.Scales,
+		OverloadConns: cfg.OverloadConns}
 
 	start := time.Now()
 	if err := h.startCluster(ctx); err != nil {
@@ -241,6 +244,11 @@ func run(ctx context.Context, cfg config) error {
 				return err
 			}
 			s.Targets = append(s.Targets, r)
+		}
+		if largest {
+			if err := h.orgSize(ctx, fix, s); err != nil {
+				return err
+			}
 		}
 	}
 	if err := h.overload(ctx, fix); err != nil {

@@ -103,6 +103,24 @@ func (res *results) markdown() string {
 		b.WriteString(strings.Join(seeds, ", ") + ".\n\n")
 	}
 
+	if o := res.OrgSize; o != nil {
+		fmt.Fprintf(&b, "### Organization size: %s members against %d, at %s tenants\n\n", count(o.Members), s.HotMembers, count(o.Tenants))
+		small := fmt.Sprintf("%d members", s.HotMembers)
+		tb := table{head: []string{"page", small + ": p99 (req/s)", count(o.Members) + " members: p99 (req/s)", "p99 ratio", "req/s ratio", "stmts/req"}}
+		for _, t := range o.Targets {
+			row := []string{t.Name, "—", fmt.Sprintf("%.1f ms (%s)", t.P99, count(int(t.RPS))), "—", "—", fmt.Sprintf("%.1f", t.Statements)}
+			if a := find(last.Targets, t.Name); a != nil && a.P99 > 0 && a.RPS > 0 {
+				row[1] = fmt.Sprintf("%.1f ms (%s)", a.P99, count(int(a.RPS)))
+				row[3], row[4] = fmt.Sprintf("%.2f×", t.P99/a.P99), fmt.Sprintf("%.2f×", t.RPS/a.RPS)
+			}
+			tb.rows = append(tb.rows, row)
+		}
+		b.WriteString(tb.String())
+		fmt.Fprintf(&b, "\nThe same pages in %s, one organization of %s members (`atrium seed --large`; custom roles, invitations and "+
+			"two-factor authentication as the loaded ones have), its owner signed in %d times, against the %d-member organizations above.\n\n",
+			o.Tenant, count(o.Members), largeSessions, s.HotMembers)
+	}
+
 	if d := res.Door; d != nil {
 		fmt.Fprintf(&b, "### Tenant door: the members page's reads (count and 50 members), %d workers, pools of %d\n\n", s.Conns, s.ServerPool)
 		tb := table{head: []string{"path", "ops/s", "× explicit"}}

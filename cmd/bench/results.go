@@ -15,6 +15,7 @@ type results struct {
 	Machine   machine         `json:"machine"`
 	Settings  settings        `json:"settings"`
 	Scales    []*scaleResult  `json:"scales"`
+	OrgSize   *orgSizeResult  `json:"organization_size,omitempty"`
 	PgBouncer *pgbouncerRun   `json:"pgbouncer"`
 	Door      *doorResult     `json:"tenant_door,omitempty"`
 	Overload  *overloadResult `json:"overload,omitempty"`
@@ -43,6 +44,7 @@ type settings struct {
 	ServerPool    int    `json:"server_pool"`
 	HotTenants    int    `json:"hot_tenants"`
 	HotMembers    int    `json:"hot_members"`
+	LargeMembers  int    `json:"large_members"`
 	Scales        []int  `json:"scales"`
 	OverloadConns int    `json:"overload_connections"`
 }
@@ -203,6 +205,15 @@ func (res *results) evaluate() {
 			}
 		}
 	}
+	if o := res.OrgSize; o != nil {
+		for _, t := range o.Targets {
+			if a := find(last.Targets, t.Name); a != nil && a.P99 > 0 {
+				ratio := t.P99 / a.P99
+				add(fmt.Sprintf("%s p99 in an organization of %s members ÷ of %d", t.Name, count(o.Members), res.Settings.HotMembers),
+					fmt.Sprintf("%.2f×", ratio), fmt.Sprintf("≤ %.1f×", goalScaleP99), ratio <= goalScaleP99)
+			}
+		}
+	}
 	peak, peakAt, errs := 0.0, "", 0
 	var where []string
 	visit := func(place string, list []*targetResult) {
@@ -218,6 +229,9 @@ func (res *results) evaluate() {
 	}
 	for _, s := range res.Scales {
 		visit(count(s.Tenants)+" tenants", s.Targets)
+	}
+	if o := res.OrgSize; o != nil {
+		visit(count(o.Members)+"-member organization", o.Targets)
 	}
 	if res.PgBouncer != nil {
 		visit("PgBouncer", res.PgBouncer.Targets)

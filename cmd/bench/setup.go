@@ -138,7 +138,8 @@ func (h *harness) atrium(ctx context.Context, stdin string, args ...string) (str
 // each tenant's rows the same whichever run created it.
 func (h *harness) seed(ctx context.Context, tenants int) (*scaleResult, error) {
 	args := []string{"seed", "--tenants", strconv.Itoa(tenants), "--members", strconv.Itoa(10 * tenants),
-		"--hot", strconv.Itoa(h.cfg.Hot), "--hot-members", strconv.Itoa(h.cfg.HotMembers), "--seed", strconv.Itoa(h.cfg.Seed)}
+		"--hot", strconv.Itoa(h.cfg.Hot), "--hot-members", strconv.Itoa(h.cfg.HotMembers), "--large", strconv.Itoa(h.cfg.LargeMembers),
+		"--seed", strconv.Itoa(h.cfg.Seed)}
 	h.logf("seeding: atrium %s", strings.Join(args, " "))
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, h.cfg.Atrium, args...)
@@ -303,7 +304,7 @@ func (h *harness) pendingLogins(ctx context.Context, fix *fixture) error {
 	if err != nil {
 		return err
 	}
-	h.logf("logging in a member with two-factor authentication at each of %d tenants, up to the code", len(fix.Tenants))
+	h.logf("logging in a member with two-factor authentication of each session's tenant, up to the code (%d logins)", len(fix.Tenants))
 	for _, s := range fix.Tenants {
 		email := emails[s.Slug]
 		if email == "" {
