@@ -17,3 +17,6 @@ func (b *Batch) Raw(sql string, args ...any) { b.b.Queue(sql, args...) }
 func CollectPage[T any](rows pgx.Rows, n int, fields func(*T) []any) ([]T, error) {
 	return collectPage(rows, n, fields)
 }
+
+// LockOwnersSQL is LockOwners' statement, for a test of its plan.
+const LockOwnersSQL = lockOwnersSQL

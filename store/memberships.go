@@ -144,12 +144,16 @@ func (tx *Tx) FindMemberByID(ctx context.Context, id uuid.UUID) (*Member, error)
 	return tx.findMember(ctx, "find member", "m.id = $1", id)
 }
 
+// lockOwnersSQL reads the owners through memberships_owners_idx (migration
+// 00020), whatever the organization's size.
+const lockOwnersSQL = `SELECT id FROM memberships WHERE role = 'owner' ORDER BY id FOR UPDATE`
+
 // LockOwners locks the owners' memberships for the rest of the transaction
 // and returns their ids. Changes that could leave an organization without an
 // owner take this lock first, so two concurrent demotions cannot both see
 // "another owner remains".
 func (tx *Tx) LockOwners(ctx context.Context) ([]uuid.UUID, error) {
-	rows, err := tx.tx.Query(ctx, `SELECT id FROM memberships WHERE role = 'owner' ORDER BY id FOR UPDATE`)
+	rows, err := tx.tx.Query(ctx, lockOwnersSQL)
 	if err != nil {
 		return nil, translate(err, "lock owners")
 	}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/store"
 	"github.com/atrium-dev/atrium/store/storetest"
 )
@@ -180,4 +182,51 @@ func TestMemberLookups(t *testing.T) {
 	if has["user_id"] {
 		t.Errorf("memberships_directory_idx holds user_id, which every lookup of one member reads: %v", columns)
 	}
+}
+
+// TestLockOwnersReadsOwners: locking the owners of an organization of
+// 3,000 members reads its owners, not every member and keeping the owners
+// (migration 00020), so a change to a large organization's members does not
+// cost a pass over all of them.
+func TestLockOwnersReadsOwners(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t)
+	ctx := context.Background()
+	opts := seedOpts(t, 2)
+	opts.Members, opts.Hot, opts.Large = 2, 1, 3000
+	mustSeed(t, db, opts) // and ANALYZE
+	var id uuid.UUID
+	if err := ownerConn(t, db).QueryRow(ctx, `SELECT id FROM tenants WHERE slug = $1`, store.BenchSlug(2)).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	tctx := atrium.WithTenant(ctx, &atrium.Tenant{ID: id})
+	var plan []struct{ Plan planNode }
+	if err := db.InTenant(tctx, func(tx *store.Tx) error {
+		return tx.Raw().QueryRow(tctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+store.LockOwnersSQL).Scan(&plan)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	read, kept := 0, 0
+	var visit func(n planNode)
+	visit = func(n planNode) {
+		if n.Relation == "memberships" {
+			read += n.ActualRows + n.RemovedByFilter
+			kept += n.ActualRows
+		}
+		for _, c := range n.Plans {
+			visit(c)
+		}
+	}
+	visit(plan[0].Plan)
+	if kept != 1 || read != kept {
+		t.Fatalf("LockOwners read %d memberships to lock %d owners, want 1 and 1", read, kept)
+	}
+}
+
+// planNode is what TestLockOwnersReadsOwners reads of EXPLAIN's JSON.
+type planNode struct {
+	Relation        string     `json:"Relation Name"`
+	ActualRows      int        `json:"Actual Rows"`
+	RemovedByFilter int        `json:"Rows Removed by Filter"`
+	Plans           []planNode `json:"Plans"`
 }
