@@ -687,12 +687,14 @@ func TestMembersWithoutMFAUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	res, err := m.Down(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v := res.Source.Version; v != 19 {
-		t.Fatalf("rolled back migration %d, want 19 (with a later one, roll back to 18)", v)
+	for { // back to 18: the later migrations, then 00019
+		res, err := m.Down(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Source.Version <= 19 {
+			break
+		}
 	}
 	if _, err := m.Up(ctx); err != nil {
 		t.Fatal(err)
