@@ -12,17 +12,26 @@ import (
 // in the destinations given when queueing, once ReadTenant returns nil.
 type Batch struct {
 	b pgx.Batch
-	// opened: the door that runs the batch fills member counts itself
+	// opened: the door that runs the batch knows the tenant row's figures
 	// (from a cached entry, or from the statement that sets the tenant:
-	// readTenant's opener, enter_tenant); counts are where they go.
-	opened bool
-	counts []*int
+	// readTenant's opener, enter_tenant), and fromRow are the reads that
+	// take their answer from them.
+	opened  bool
+	fromRow []func(tenantFigures)
 }
 
-// setCounts gives every queued member count its value.
-func (b *Batch) setCounts(n int) {
-	for _, dst := range b.counts {
-		*dst = n
+// tenantFigures are what the tenant row keeps about the organization as a
+// whole, which an entry carries and readTenant's opener reads: reads of
+// nothing more cost no statement of their own.
+type tenantFigures struct {
+	members, withoutMFA int
+	requireMFA          bool
+}
+
+// setFigures answers every read that takes its answer from the tenant row.
+func (b *Batch) setFigures(f tenantFigures) {
+	for _, fn := range b.fromRow {
+		fn(f)
 	}
 }
 
@@ -40,37 +49,38 @@ func (db *DB) ReadTenant(ctx context.Context, fn func(*Batch)) error {
 }
 
 // readTenant sends the tenant setting for id and the reads fn queues in one
-// round trip. members is the tenant's member count when the caller knows
-// it (a cached entry, see Entry.MemberCount): member counts then come from
-// it, and reads that ask for nothing more cost no round trip at all.
-// Otherwise a count is read by the statement that sets the tenant.
-func (db *DB) readTenant(ctx context.Context, id uuid.UUID, members *int, fn func(*Batch)) error {
+// round trip. figures are the tenant row's when the caller knows them (a
+// cached entry, see Entry.figures): reads of the row then take their answer
+// from them, and reads that ask for nothing more cost no round trip at all.
+// Otherwise the statement that sets the tenant reads them.
+func (db *DB) readTenant(ctx context.Context, id uuid.UUID, figures *tenantFigures, fn func(*Batch)) error {
 	b := Batch{opened: true}
 	opener := b.b.Queue(setTenantSQL, id.String())
 	fn(&b)
-	if members != nil {
-		b.setCounts(*members)
+	if figures != nil {
+		b.setFigures(*figures)
 	}
-	if members != nil || len(b.counts) == 0 {
+	if figures != nil || len(b.fromRow) == 0 {
 		if b.b.Len() == 1 {
 			return nil // nothing to read, so no tenant to set
 		}
 		return translate(db.pool.SendBatch(ctx, &b.b).Close(), "read tenant")
 	}
-	// The count is unknown: the statement that sets the tenant reads it.
+	// The figures are unknown: the statement that sets the tenant reads them.
 	open := func(row pgx.Row) error {
-		var n *int
-		if err := row.Scan(nil, &n); err != nil {
+		var members, withoutMFA *int
+		var requireMFA *bool
+		if err := row.Scan(nil, &members, &withoutMFA, &requireMFA); err != nil {
 			return err
 		}
-		if n == nil {
-			return errNoRows // no such tenant to count
+		if members == nil || withoutMFA == nil || requireMFA == nil {
+			return errNoRows // no such tenant to read
 		}
-		b.setCounts(*n)
+		b.setFigures(tenantFigures{members: *members, withoutMFA: *withoutMFA, requireMFA: *requireMFA})
 		return nil
 	}
 	if b.b.Len() == 1 {
-		// Nothing but the count: a plain query, which costs pgx half the
+		// Nothing but the figures: a plain query, which costs pgx half the
 		// work and allocations of a pipeline.
 		return translate(open(db.pool.QueryRow(ctx, openTenantSQL, id.String())), "read tenant")
 	}
@@ -79,12 +89,12 @@ func (db *DB) readTenant(ctx context.Context, id uuid.UUID, members *int, fn fun
 	return translate(db.pool.SendBatch(ctx, &b.b).Close(), "read tenant")
 }
 
-// openTenantSQL sets the tenant and reads its member count (the dashboard
-// and the member list show it) in one statement, for reads made without a
-// cached entry that knows the count. The setting and the count are a row of
-// two independent expressions, so the setting never depends on the tenant
-// row existing.
-const openTenantSQL = `SELECT set_config('app.tenant_id', $1, true), (SELECT member_count FROM tenants WHERE id = $1::uuid)`
+// openTenantSQL sets the tenant and reads the tenant row's figures in one
+// statement, for reads made without a cached entry that knows them. The
+// setting does not depend on the tenant row existing: without one, the
+// row's columns are null.
+const openTenantSQL = `SELECT set_config('app.tenant_id', $1::text, true), t.member_count, t.members_without_mfa, t.require_mfa
+	FROM (VALUES (1)) one LEFT JOIN tenants t ON t.id = $1::text::uuid`
 
 // ReadSystemBatch runs the system-wide reads fn queues in one round trip,
 // with no tenant set: tenant tables show no rows in it. It is ReadSystem's
@@ -109,7 +119,7 @@ func (tx *Tx) Read(ctx context.Context, fn func(*Batch)) error {
 // read (other batches queue a statement for it).
 func (b *Batch) CountMembers(dst *int) {
 	if b.opened {
-		b.counts = append(b.counts, dst)
+		b.fromRow = append(b.fromRow, func(f tenantFigures) { *dst = f.members })
 		return
 	}
 	b.b.Queue(countMembersSQL).QueryRow(func(row pgx.Row) error { return row.Scan(dst) })

@@ -24,10 +24,17 @@ type Entry struct {
 	// MFAEnabled tells whether Member has turned on two-factor
 	// authentication; false without a member.
 	MFAEnabled bool
-	// MemberCount is the organization's number of members. A cached entry
-	// is dropped whenever it changes (migration 00015), so it is as
-	// current as the membership beside it.
-	MemberCount int
+	// MemberCount is the organization's number of members, and
+	// MembersWithoutMFA how many of them have not turned on two-factor
+	// authentication. A cached entry is dropped whenever either changes
+	// (migrations 00015 and 00021), so they are as current as the
+	// membership beside them.
+	MemberCount, MembersWithoutMFA int
+}
+
+// figures are the tenant row's figures the entry carries.
+func (e *Entry) figures() tenantFigures {
+	return tenantFigures{members: e.MemberCount, withoutMFA: e.MembersWithoutMFA, requireMFA: e.Tenant.RequireMFA}
 }
 
 // Enter resolves slug and the session token in one statement, under the
@@ -73,13 +80,14 @@ func (db *DB) enter(ctx context.Context, slug, token string, load func(*Batch), 
 		if load == nil {
 			return e, nil
 		}
-		return e, db.readTenant(ctx, e.Tenant.ID, &e.MemberCount, load)
+		f := e.figures()
+		return e, db.readTenant(ctx, e.Tenant.ID, &f, load)
 	}
 	gen := db.entries.generation()
 	var e Entry
 	var expiry time.Time
 	var found bool
-	b := Batch{opened: true} // enter_tenant reads the member count
+	b := Batch{opened: true} // enter_tenant reads the tenant row's figures
 	b.b.Queue(`SELECT * FROM enter_tenant($1, $2, $3)`, slug, hash, memberOnly && load != nil).Query(func(rows pgx.Rows) error {
 		if !rows.Next() {
 			return rows.Err()
@@ -88,7 +96,7 @@ func (db *DB) enter(ctx context.Context, slug, token string, load func(*Batch), 
 		if err := scanEntry(rows, &e, &expiry); err != nil {
 			return err
 		}
-		b.setCounts(e.MemberCount)
+		b.setFigures(e.figures())
 		return nil
 	})
 	if load != nil {
@@ -156,7 +164,7 @@ func scanEntry(row pgx.Row, e *Entry, expiry *time.Time) error {
 	var perms []string
 	var exp *time.Time
 	if err := row.Scan(&e.Tenant.ID, &e.Tenant.Name, &data, &updated, &memberID, &userID, &email, &name, &role,
-		&e.Tenant.RequireMFA, &mfaEnabled, &roleName, &perms, &exp, &e.MemberCount); err != nil {
+		&e.Tenant.RequireMFA, &mfaEnabled, &roleName, &perms, &exp, &e.MemberCount, &e.MembersWithoutMFA); err != nil {
 		return err
 	}
 	if exp != nil {

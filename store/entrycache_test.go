@@ -142,19 +142,25 @@ func TestEntryCache(t *testing.T) {
 			t.Fatal("a failed page read dropped the entry")
 		}
 	})
-	t.Run("CountFromMemory", func(t *testing.T) {
-		// The member count comes with the entry: a page that reads only
-		// the count costs no statement. A count changed behind the
-		// triggers' back shows which answer came from where.
+	t.Run("FiguresFromMemory", func(t *testing.T) {
+		// The tenant row's figures come with the entry: a page that reads
+		// only them (the dashboard's member count, the security settings)
+		// costs no statement. Figures changed behind the triggers' back
+		// show which answer came from where.
 		warm(t, "alpha", "tok-ann")
 		owner := f.db.OwnerConn(t)
 		defer owner.Close(ctx)
-		quietCount := func(n int) {
+		var members, withoutMFA int
+		if err := owner.QueryRow(ctx, `SELECT member_count, members_without_mfa FROM tenants WHERE slug = 'alpha'`).
+			Scan(&members, &withoutMFA); err != nil {
+			t.Fatal(err)
+		}
+		quietly := func(members, withoutMFA int) {
 			t.Helper()
 			err := pgx.BeginFunc(ctx, owner, func(tx pgx.Tx) error {
 				for _, sql := range []string{
 					`ALTER TABLE tenants DISABLE TRIGGER tenants_entry_change`,
-					fmt.Sprintf(`UPDATE tenants SET member_count = %d WHERE slug = 'alpha'`, n),
+					fmt.Sprintf(`UPDATE tenants SET member_count = %d, members_without_mfa = %d WHERE slug = 'alpha'`, members, withoutMFA),
 					`ALTER TABLE tenants ENABLE TRIGGER tenants_entry_change`,
 				} {
 					if _, err := tx.Exec(ctx, sql); err != nil {
@@ -167,9 +173,10 @@ func TestEntryCache(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		quietCount(99)
-		defer quietCount(2)
+		quietly(99, 0)
+		defer quietly(members, withoutMFA)
 		var alone, withOthers, fromRow int
+		var sec, secFromRow store.SecuritySettings
 		if _, err := one.Enter(ctx, "alpha", "tok-ann", func(b *store.Batch) { b.CountMembers(&alone) }); err != nil {
 			t.Fatal(err)
 		}
@@ -179,13 +186,44 @@ func TestEntryCache(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if err := one.ReadTenant(f.ctxA, func(b *store.Batch) { b.CountMembers(&fromRow) }); err != nil {
+		if _, err := one.Enter(ctx, "alpha", "tok-ann", func(b *store.Batch) { b.FindSecuritySettings(&sec) }); err != nil {
 			t.Fatal(err)
 		}
-		if alone != 2 || withOthers != 2 || fromRow != 99 {
-			t.Fatalf("count alone %d, with other reads %d (want the entry's 2), without an entry %d (want the row's 99)",
-				alone, withOthers, fromRow)
+		if err := one.ReadTenant(f.ctxA, func(b *store.Batch) {
+			b.CountMembers(&fromRow)
+			b.FindSecuritySettings(&secFromRow)
+		}); err != nil {
+			t.Fatal(err)
 		}
+		if alone != members || withOthers != members || fromRow != 99 {
+			t.Fatalf("count alone %d, with other reads %d (want the entry's %d), without an entry %d (want the row's 99)",
+				alone, withOthers, members, fromRow)
+		}
+		if sec.Members != members || sec.MembersWithoutMFA != withoutMFA || secFromRow.Members != 99 || secFromRow.MembersWithoutMFA != 0 {
+			t.Fatalf("security settings from the entry %+v (want %d and %d), from the row %+v (want 99 and 0)",
+				sec, members, withoutMFA, secFromRow)
+		}
+	})
+	t.Run("MFATurnedOn", func(t *testing.T) {
+		// Another member turning on two-factor authentication changes the
+		// organization's figures by trigger: Ann's entry goes when the
+		// notice comes, at both servers (the one that wrote names only
+		// Carl's entries at commit).
+		warm(t, "alpha", "tok-ann")
+		before := enter(t, one, "alpha", "tok-ann").MembersWithoutMFA
+		if err := one.InSystem(ctx, func(tx *store.SysTx) error { return tx.EnableMFA(ctx, carl.ID, testSecret, 1, nil) }); err != nil {
+			t.Fatal(err)
+		}
+		storetest.Sync(t, one)
+		storetest.Sync(t, two)
+		if e1, e2 := enter(t, one, "alpha", "tok-ann"), enter(t, two, "alpha", "tok-ann"); e1.MembersWithoutMFA != before-1 || e2.MembersWithoutMFA != before-1 {
+			t.Fatalf("members without MFA after Carl turned it on: %d, %d, want %d", e1.MembersWithoutMFA, e2.MembersWithoutMFA, before-1)
+		}
+		if err := one.InSystem(ctx, func(tx *store.SysTx) error { return tx.DisableMFA(ctx, carl.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		storetest.Sync(t, one)
+		storetest.Sync(t, two)
 	})
 	t.Run("MemberAdded", func(t *testing.T) {
 		e1, e2 := changed(t, "alpha", "tok-ann", func(db *store.DB) error {

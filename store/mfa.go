@@ -152,8 +152,16 @@ type SecuritySettings struct {
 }
 
 // FindSecuritySettings queues a read of the tenant's security settings into
-// dst.
+// dst. They are all the tenant row's figures, so in ReadTenant (and a
+// cached entry's reads) they come with the tenant setting, or from the
+// entry, and cost no statement of their own.
 func (b *Batch) FindSecuritySettings(dst *SecuritySettings) {
+	if b.opened {
+		b.fromRow = append(b.fromRow, func(f tenantFigures) {
+			*dst = SecuritySettings{RequireMFA: f.requireMFA, Members: f.members, MembersWithoutMFA: f.withoutMFA}
+		})
+		return
+	}
 	b.b.Queue(`
 		SELECT require_mfa, member_count, members_without_mfa
 		FROM tenants WHERE id = current_setting('app.tenant_id')::uuid`,
