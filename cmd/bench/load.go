@@ -78,8 +78,8 @@ var targets = []target{
 	// except the console's tenant page, which shows a page of the tenant's
 	// audit log. (The security settings were a ratio of bare members while
 	// their count looked up each of the 50 members' users; since migration
-	// 00017 it reads the organization's own index, and the page shows a
-	// row.)
+	// 00019 the organization's row keeps the count, and since 00021 a
+	// cached entry carries it.)
 	{Name: "member page", Method: http.MethodGet, Want: http.StatusOK,
 		Path: func(s *session) string { return "/o/" + s.Slug + "/members/" + s.Member }},
 	{Name: "roles", Method: http.MethodGet, Want: http.StatusOK,
