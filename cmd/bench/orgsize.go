@@ -32,7 +32,13 @@ type orgSizeResult struct {
 // seeder makes tenant Hot+1 with LargeMembers members, once the largest
 // scale's targets are done.
 func (h *harness) orgSize(ctx context.Context, fix *fixture, s *scaleResult) error {
-	if h.cfg.LargeMembers == 0 || s.Tenants <= h.cfg.Hot {
+	var list []target
+	for _, t := range h.targets() {
+		if slices.Contains(orgSizeTargets, t.Name) {
+			list = append(list, t)
+		}
+	}
+	if h.cfg.LargeMembers == 0 || s.Tenants <= h.cfg.Hot || len(list) == 0 {
 		return nil
 	}
 	i := h.cfg.Hot + 1
@@ -62,10 +68,7 @@ func (h *harness) orgSize(ctx context.Context, fix *fixture, s *scaleResult) err
 	}
 	res := &orgSizeResult{Tenant: slug, Members: members, Tenants: s.Tenants}
 	where := fmt.Sprintf("%s members", count(members))
-	for _, t := range h.targets() {
-		if !slices.Contains(orgSizeTargets, t.Name) {
-			continue
-		}
+	for _, t := range list {
 		r, err := h.measure(ctx, t, large, s.Targets, where)
 		if err != nil {
 			return err
