@@ -63,7 +63,27 @@ func (s *SysTx) EnableMFA(ctx context.Context, userID uuid.UUID, secret string, 
 	if tag.RowsAffected() == 0 {
 		return atrium.Errorf(atrium.ECONFLICT, "Two-factor authentication is already on.")
 	}
+	if err := s.changedUserTenants(ctx, userID); err != nil {
+		return err
+	}
 	return s.ReplaceRecoveryCodes(ctx, userID, codeHashes)
+}
+
+// changedUserTenants names every organization userID belongs to as changed,
+// for the entry cache's drop at commit: a change of their two-factor state
+// moves each one's count of members without it (migration 00019), which
+// every member's cached entry there carries, not only their own.
+func (s *SysTx) changedUserTenants(ctx context.Context, userID uuid.UUID) error {
+	rows, err := s.tx.Query(ctx, `SELECT t.id FROM user_organizations($1) o JOIN tenants t ON t.slug = o.slug`, userID)
+	if err != nil {
+		return translate(err, "find user tenants")
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return translate(err, "find user tenants")
+	}
+	s.ch.tenants = append(s.ch.tenants, ids...)
+	return nil
 }
 
 // DisableMFA turns MFA off: the secret and every recovery code are removed.
@@ -78,6 +98,9 @@ func (s *SysTx) DisableMFA(ctx context.Context, userID uuid.UUID) error {
 	}
 	if tag.RowsAffected() == 0 {
 		return translate(errNoRows, "disable mfa")
+	}
+	if err := s.changedUserTenants(ctx, userID); err != nil {
+		return err
 	}
 	_, err = s.tx.Exec(ctx, `DELETE FROM mfa_recovery_codes WHERE user_id = $1`, userID)
 	return translate(err, "disable mfa: delete recovery codes")
