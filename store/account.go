@@ -133,22 +133,9 @@ func (tx *Tx) DeleteUserSessions(ctx context.Context, userID uuid.UUID, keepToke
 // that tenant's rows. Afterwards no tenant is set: later tenant work in the
 // transaction must EnterTenant again.
 func (s *SysTx) EachUserTenant(ctx context.Context, userID uuid.UUID, fn func(*Tx, Tenant) error) error {
-	// The slugs come from the one narrow cross-tenant function (as for the
-	// login chooser); the registry gives their ids.
-	rows, err := s.tx.Query(ctx, `
-		SELECT t.id, t.slug, t.name, t.member_count, t.created_at
-		FROM user_organizations($1) o JOIN tenants t ON t.slug = o.slug
-		WHERE t.deleted_at IS NULL ORDER BY t.slug`, userID)
+	tenants, err := s.userTenants(ctx, userID)
 	if err != nil {
-		return translate(err, "find user tenants")
-	}
-	tenants, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
-		var t Tenant
-		err := r.Scan(t.fields()...)
-		return t, err
-	})
-	if err != nil {
-		return translate(err, "find user tenants")
+		return err
 	}
 	for _, t := range tenants {
 		tx, err := s.EnterTenant(ctx, t.ID)
@@ -163,6 +150,25 @@ func (s *SysTx) EachUserTenant(ctx context.Context, userID uuid.UUID, fn func(*T
 		return translate(err, "leave tenant")
 	}
 	return nil
+}
+
+// userTenants returns the live organizations userID belongs to, by slug.
+// The slugs come from the one narrow cross-tenant function (as for the
+// login chooser); the registry gives the rest.
+func (s *SysTx) userTenants(ctx context.Context, userID uuid.UUID) ([]Tenant, error) {
+	rows, err := s.tx.Query(ctx, `
+		SELECT t.id, t.slug, t.name, t.member_count, t.created_at
+		FROM user_organizations($1) o JOIN tenants t ON t.slug = o.slug
+		WHERE t.deleted_at IS NULL ORDER BY t.slug`, userID)
+	if err != nil {
+		return nil, translate(err, "find user tenants")
+	}
+	tenants, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Tenant, error) {
+		var t Tenant
+		err := r.Scan(t.fields()...)
+		return t, err
+	})
+	return tenants, translate(err, "find user tenants")
 }
 
 // FindUserByID returns the user with that id.

@@ -74,16 +74,11 @@ func (s *SysTx) EnableMFA(ctx context.Context, userID uuid.UUID, secret string, 
 // moves each one's count of members without it (migration 00019), which
 // every member's cached entry there carries, not only their own.
 func (s *SysTx) changedUserTenants(ctx context.Context, userID uuid.UUID) error {
-	rows, err := s.tx.Query(ctx, `SELECT t.id FROM user_organizations($1) o JOIN tenants t ON t.slug = o.slug`, userID)
-	if err != nil {
-		return translate(err, "find user tenants")
+	tenants, err := s.userTenants(ctx, userID)
+	for _, t := range tenants {
+		s.ch.tenants = append(s.ch.tenants, t.ID)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-	if err != nil {
-		return translate(err, "find user tenants")
-	}
-	s.ch.tenants = append(s.ch.tenants, ids...)
-	return nil
+	return err
 }
 
 // DisableMFA turns MFA off: the secret and every recovery code are removed.
