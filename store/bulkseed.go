@@ -383,7 +383,7 @@ func (m *seedModel) planChunk(ctx context.Context, tx pgx.Tx, first, last, exist
 		}
 		if p.isNewUser() {
 			c.users++
-			if m.hasMFA(int(p.tenant), int(p.j)) {
+			if p.mfa {
 				c.mfaUsers++
 			}
 		}
@@ -446,7 +446,7 @@ func (c *seedChunk) copy(ctx context.Context, tx pgx.Tx, m *seedModel, passwordH
 				joined := time.Unix(p.joined, 0)
 				row = append(row[:0], pgtype.UUID{Bytes: p.user, Valid: true}, BenchEmail(int(p.tenant), int(p.j)),
 					firstNames[p.first]+" "+lastNames[p.last], passwordHash, joined, nil, nil)
-				if m.hasMFA(int(p.tenant), int(p.j)) {
+				if p.mfa {
 					secret := m.id(kindTOTP, int(p.tenant), int(p.j))
 					row[5] = base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(secret[:])
 					row[6] = m.mfaEnabledAt(p)
