@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -38,6 +39,9 @@ const (
 		FROM audit_events a
 		WHERE a.tenant_id = (SELECT id FROM tenants WHERE slug = $1 AND deleted_at IS NULL)
 		ORDER BY a.id DESC LIMIT 50`
+	// bareTenantID: the tenant's id, for the tenant setting of the
+	// calibration pages (looked up once per tenant and kept).
+	bareTenantID = `SELECT id FROM tenants WHERE slug = $1 AND deleted_at IS NULL`
 	// bareConsole: the 50 newest organizations.
 	bareConsole = `
 		SELECT slug, name, member_count, created_at FROM tenants WHERE deleted_at IS NULL
@@ -54,6 +58,7 @@ func runBaseline(args []string) error {
 	fs := flag.NewFlagSet("baseline", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	dbURL := fs.String("db", "", "PostgreSQL URL (a superuser, so that no RLS applies)")
+	appURL := fs.String("app-db", "", "PostgreSQL URL of the app role, for the tenant-setting calibration pages")
 	conns := fs.Int("pool", pool, "connection pool size")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -61,17 +66,17 @@ func runBaseline(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	cfg, err := pgxpool.ParseConfig(*dbURL)
-	if err != nil {
-		return fmt.Errorf("baseline: %w", err)
-	}
-	cfg.MaxConns = int32(*conns)
-	cfg.ConnConfig.RuntimeParams["application_name"] = "bench-baseline"
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	pool, err := openPool(ctx, *dbURL, int32(*conns), "bench-baseline")
 	if err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
 	defer pool.Close()
+	app, err := openPool(ctx, *appURL, int32(*conns), "bench-baseline")
+	if err != nil {
+		return fmt.Errorf("baseline: app role: %w", err)
+	}
+	defer app.Close()
+	tenants := tenantIDs{pool: pool}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /bare/{slug}", func(w http.ResponseWriter, r *http.Request) {
@@ -83,6 +88,42 @@ func runBaseline(args []string) error {
 		fmt.Fprintf(&b, "<p>%d members</p>", members)
 		answer(w, r, err, &b)
 	})
+	// The issue's calibration of the tenant setting: the dashboard's query
+	// as the app role, wrapped in BEGIN + set_config + COMMIT, as four
+	// round trips and as one pgx batch.
+	tenantPage := func(read func(ctx context.Context, id, slug string) (string, int, error)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			slug := r.PathValue("slug")
+			id, err := tenants.id(r.Context(), slug)
+			var name string
+			var members int
+			if err == nil {
+				name, members, err = read(r.Context(), id, slug)
+			}
+			var b bytes.Buffer
+			page(&b, name)
+			fmt.Fprintf(&b, "<p>%d members</p>", members)
+			answer(w, r, err, &b)
+		}
+	}
+	mux.HandleFunc("GET /bare/{slug}/trips", tenantPage(func(ctx context.Context, id, slug string) (name string, members int, err error) {
+		err = pgx.BeginFunc(ctx, app, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, setTenant, id); err != nil {
+				return err
+			}
+			return tx.QueryRow(ctx, bareDashboard, slug).Scan(&name, &members)
+		})
+		return name, members, err
+	}))
+	mux.HandleFunc("GET /bare/{slug}/batch", tenantPage(func(ctx context.Context, id, slug string) (name string, members int, err error) {
+		var batch pgx.Batch
+		batch.Queue("BEGIN")
+		batch.Queue(setTenant, id)
+		batch.Queue(bareDashboard, slug).QueryRow(func(row pgx.Row) error { return row.Scan(&name, &members) })
+		batch.Queue("COMMIT")
+		err = app.SendBatch(ctx, &batch).Close()
+		return name, members, err
+	}))
 	mux.HandleFunc("GET /bare/{slug}/members", func(w http.ResponseWriter, r *http.Request) {
 		var b bytes.Buffer
 		var total int
@@ -143,6 +184,28 @@ func runBaseline(args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// setTenant is the tenant setting, as Atrium's store makes it.
+const setTenant = `SELECT set_config('app.tenant_id', $1, true)`
+
+// tenantIDs keeps each tenant's id by slug, looked up on first use: the
+// calibration pages set the tenant as Atrium does, from memory.
+type tenantIDs struct {
+	pool *pgxpool.Pool
+	ids  sync.Map // slug → id
+}
+
+func (t *tenantIDs) id(ctx context.Context, slug string) (string, error) {
+	if id, ok := t.ids.Load(slug); ok {
+		return id.(string), nil
+	}
+	var id string
+	if err := t.pool.QueryRow(ctx, bareTenantID, slug).Scan(&id); err != nil {
+		return "", err
+	}
+	t.ids.Store(slug, id)
+	return id, nil
 }
 
 // rows runs query and calls each after scanning every row into dst.

@@ -46,12 +46,12 @@ func measureDoor(ctx context.Context, appURL, ownerURL, superURL string, tenants
 		return nil, err
 	}
 	defer db.Close()
-	owner, err := openPool(ctx, ownerURL, pool)
+	owner, err := openPool(ctx, ownerURL, pool, "bench-door")
 	if err != nil {
 		return nil, err
 	}
 	defer owner.Close()
-	super, err := openPool(ctx, superURL, pool)
+	super, err := openPool(ctx, superURL, pool, "bench-door")
 	if err != nil {
 		return nil, err
 	}
@@ -116,13 +116,15 @@ func measureDoor(ctx context.Context, appURL, ownerURL, superURL string, tenants
 	return &r, ctx.Err()
 }
 
-func openPool(ctx context.Context, url string, conns int32) (*pgxpool.Pool, error) {
+// openPool opens a pool of conns connections to url, named name in
+// pg_stat_activity, and checks that it connects.
+func openPool(ctx context.Context, url string, conns int32, name string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, err
 	}
 	cfg.MaxConns = conns
-	cfg.ConnConfig.RuntimeParams["application_name"] = "bench"
+	cfg.ConnConfig.RuntimeParams["application_name"] = name
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -48,6 +48,8 @@ func (res *results) markdown() string {
 	b.WriteString("\n`bare …`: net/http + pgx as a superuser (no RLS, session or templ), one query per page returning the same rows " +
 		"as the Atrium page it is named after, written out with html.EscapeString: `bare` the dashboard's one row (name and member count), " +
 		"`bare members` 50 members, `bare audit` 50 audit events, `bare console` 50 organizations. " +
+		"`bare 4 round trips`, `bare one batch`: the issue's calibration of the tenant setting, `bare`'s query as the app role " +
+		"wrapped in BEGIN + set_config + COMMIT, sent as four round trips and as one pgx batch (the issue measured about 0.55× and 0.8× of bare). " +
 		"`× baseline`: requests/s as a ratio of the bare page with the same rows; `× 1-row bare`: as a ratio of `bare`. `server cores`, `pg cores`: CPU busy on average in `atrium serve` (the baseline for `bare`) " +
 		"and in all PostgreSQL processes; `server MB`: its peak resident memory during the target. " +
 		"`stmts/req`, `WAL B/req`: statements PostgreSQL executed (pg_stat_statements) and WAL bytes it wrote per response, " +

@@ -485,7 +485,7 @@ func (h *harness) startBaseline(ctx context.Context) error {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	p, err := startProcess("baseline", filepath.Join(h.cfg.Out, "baseline.log"), nil, nil,
-		self, "baseline", "--addr", addr, "--db", h.superURL, "--pool", strconv.Itoa(pool))
+		self, "baseline", "--addr", addr, "--db", h.superURL, "--app-db", h.appURL, "--pool", strconv.Itoa(pool))
 	if err != nil {
 		return err
 	}
