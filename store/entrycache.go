@@ -36,6 +36,9 @@ type entryCache struct {
 	byTenant   map[uuid.UUID]map[string]struct{}
 	byUser     map[uuid.UUID]map[string]struct{}
 	byOperator map[uuid.UUID]map[string]struct{}
+	// orgs keeps reads of organizations as a whole (see orgKept), dropped
+	// with the organization's entries.
+	orgs map[uuid.UUID]*orgKept
 
 	// gen counts invalidations. Enter reads it before asking the
 	// database and keeps the answer only if no invalidation came in
@@ -73,6 +76,7 @@ func newEntryCache(max int) *entryCache {
 		byTenant:   make(map[uuid.UUID]map[string]struct{}),
 		byUser:     make(map[uuid.UUID]map[string]struct{}),
 		byOperator: make(map[uuid.UUID]map[string]struct{}),
+		orgs:       make(map[uuid.UUID]*orgKept),
 	}
 }
 
@@ -247,6 +251,7 @@ func (c *entryCache) drop(ch *change) {
 		clear(c.byTenant)
 		clear(c.byUser)
 		clear(c.byOperator)
+		clear(c.orgs)
 		return
 	}
 	for _, h := range ch.sessions {
@@ -256,6 +261,7 @@ func (c *entryCache) drop(ch *change) {
 		for k := range c.byTenant[id] {
 			c.dropLocked(k)
 		}
+		delete(c.orgs, id)
 	}
 	for _, id := range ch.users {
 		for k := range c.byUser[id] {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/atrium-dev/atrium"
@@ -157,21 +158,8 @@ func TestEntryCache(t *testing.T) {
 		}
 		quietly := func(members, withoutMFA int) {
 			t.Helper()
-			err := pgx.BeginFunc(ctx, owner, func(tx pgx.Tx) error {
-				for _, sql := range []string{
-					`ALTER TABLE tenants DISABLE TRIGGER tenants_entry_change`,
-					fmt.Sprintf(`UPDATE tenants SET member_count = %d, members_without_mfa = %d WHERE slug = 'alpha'`, members, withoutMFA),
-					`ALTER TABLE tenants ENABLE TRIGGER tenants_entry_change`,
-				} {
-					if _, err := tx.Exec(ctx, sql); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			behindTriggers(t, owner, "tenants", "tenants_entry_change", uuid.Nil,
+				fmt.Sprintf(`UPDATE tenants SET member_count = %d, members_without_mfa = %d WHERE slug = 'alpha'`, members, withoutMFA))
 		}
 		quietly(99, 0)
 		defer quietly(members, withoutMFA)
@@ -419,5 +407,167 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("gave up waiting for %s", what)
 		}
+	}
+}
+
+// TestOrganizationReads covers the reads kept per organization beside the
+// entries (orgKept): read once, answered from memory after, and dropped by
+// a change through the server itself at once or through another after the
+// notice (migration 00022), including a row inserted where none was kept.
+func TestOrganizationReads(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	one, two := f.db.Server(t), f.db.Server(t)
+	storetest.Sync(t, one) // both hear the channel: the cache answers
+	storetest.Sync(t, two)
+
+	read := func(t *testing.T, db *store.DB, tctx context.Context) *store.JoinLink {
+		t.Helper()
+		var l *store.JoinLink
+		if err := db.ReadTenant(tctx, func(b *store.Batch) { b.FindJoinLink(&l) }); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	enable := func(t *testing.T, db *store.DB, tctx context.Context, domain string) {
+		t.Helper()
+		if err := db.InTenant(tctx, func(tx *store.Tx) error { return tx.EnableJoinLink(ctx, domain, "tok-"+domain, f.userA.ID) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owner := f.db.OwnerConn(t)
+	defer owner.Close(ctx)
+	// quietly changes alpha's link behind the trigger's back: whoever still
+	// shows the old domain answered from memory.
+	quietly := func(t *testing.T, domain string) {
+		t.Helper()
+		behindTriggers(t, owner, "tenant_join_links", "tenant_join_links_entry_change", f.a.ID,
+			fmt.Sprintf(`UPDATE tenant_join_links SET domain = '%s'`, domain))
+	}
+
+	// None yet: kept as none, and a link created on the other server
+	// reaches this one with the notice of the insert.
+	if l := read(t, one, f.ctxA); l != nil {
+		t.Fatalf("a link before any was made: %+v", l)
+	}
+	enable(t, two, f.ctxA, "alpha.test")
+	storetest.Sync(t, one)
+	if l := read(t, one, f.ctxA); l == nil || l.Domain != "alpha.test" || !l.Enabled || l.UpdatedBy != "Ann" {
+		t.Fatalf("link after it was made elsewhere: %+v", l)
+	}
+
+	// From memory: the quiet change is not seen until an announced one.
+	quietly(t, "quiet.test")
+	if l := read(t, one, f.ctxA); l.Domain != "alpha.test" {
+		t.Fatalf("second read saw %q: it did not come from memory", l.Domain)
+	}
+	if l := read(t, one, f.ctxA); l == nil {
+		t.Fatal("a kept link answered nil")
+	} else {
+		l.Domain = "scribbled" // the caller's copy, not the cache's
+	}
+	if l := read(t, one, f.ctxA); l.Domain != "alpha.test" {
+		t.Fatalf("a caller's change reached the cache: %q", l.Domain)
+	}
+	// Bravo's link is its own: none, whatever alpha's is.
+	if l := read(t, one, f.ctxB); l != nil {
+		t.Fatalf("bravo read %+v", l)
+	}
+
+	// Turned off through the other server: this one after the notice.
+	read(t, two, f.ctxA)
+	if err := two.InTenant(f.ctxA, func(tx *store.Tx) error { return tx.DisableJoinLink(ctx, f.userA.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if l := read(t, two, f.ctxA); l.Enabled || l.Domain != "quiet.test" {
+		t.Fatalf("the writing server read %+v, want its own write at once", l)
+	}
+	storetest.Sync(t, one)
+	if l := read(t, one, f.ctxA); l.Enabled || l.Domain != "quiet.test" {
+		t.Fatalf("after the notice: %+v", l)
+	}
+
+	// Roles, with their member counts and as a select's choices.
+	roles := func(t *testing.T, db *store.DB) (list, choices []store.Role) {
+		t.Helper()
+		if err := db.ReadTenant(f.ctxA, func(b *store.Batch) { b.FindRoles(&list) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ReadTenant(f.ctxA, func(b *store.Batch) { b.FindRoleChoices(&choices) }); err != nil {
+			t.Fatal(err)
+		}
+		return list, choices
+	}
+	if list, _ := roles(t, one); len(list) != 0 {
+		t.Fatalf("roles before any was made: %+v", list)
+	}
+	var auditor *store.Role
+	if err := two.InTenant(f.ctxA, func(tx *store.Tx) error {
+		var err error
+		auditor, err = tx.CreateRole(ctx, "Auditor", []string{"audit.read"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	storetest.Sync(t, one)
+	list, choices := roles(t, one)
+	if len(list) != 1 || list[0].Name != "Auditor" || list[0].Members != 0 || len(list[0].Permissions) != 1 {
+		t.Fatalf("roles after one was made elsewhere: %+v", list)
+	}
+	if len(choices) != 1 || choices[0].ID != auditor.ID || choices[0].Name != "Auditor" || choices[0].Permissions != nil {
+		t.Fatalf("role choices: %+v", choices)
+	}
+	// From memory: a quiet rename is not seen.
+	behindTriggers(t, owner, "roles", "roles_entry_change", f.a.ID, `UPDATE roles SET name = 'Quiet'`)
+	if list, choices := roles(t, one); list[0].Name != "Auditor" || choices[0].Name != "Auditor" {
+		t.Fatalf("roles read %q and %q: not from memory", list[0].Name, choices[0].Name)
+	}
+	// A member given the role elsewhere: the count moves with the notice.
+	err := two.InSystem(ctx, func(tx *store.SysTx) error {
+		u, err := tx.CreateUser(ctx, "e@alpha.test", "Eve", "x")
+		if err != nil {
+			return err
+		}
+		ta, err := tx.EnterTenant(ctx, f.a.ID)
+		if err != nil {
+			return err
+		}
+		m, err := ta.CreateMembership(ctx, u.ID, "member")
+		if err != nil {
+			return err
+		}
+		return ta.SetMemberCustomRole(ctx, m.ID, auditor.ID)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Sync(t, one)
+	if list, _ := roles(t, one); len(list) != 1 || list[0].Members != 1 || list[0].Name != "Quiet" {
+		t.Fatalf("roles after a member took one: %+v", list)
+	}
+}
+
+// behindTriggers runs sql as the owner (in tenant, unless uuid.Nil) with
+// table's trigger off, so that no notice announces the change: whoever
+// still shows what was there before answered from memory.
+func behindTriggers(t *testing.T, owner *pgx.Conn, table, trigger string, tenant uuid.UUID, sql string) {
+	t.Helper()
+	ctx := context.Background()
+	err := pgx.BeginFunc(ctx, owner, func(tx pgx.Tx) error {
+		stmts := []string{fmt.Sprintf(`ALTER TABLE %s DISABLE TRIGGER %s`, table, trigger)}
+		if tenant != uuid.Nil {
+			stmts = append(stmts, fmt.Sprintf(`SELECT set_config('app.tenant_id', '%s', true)`, tenant))
+		}
+		stmts = append(stmts, sql, fmt.Sprintf(`ALTER TABLE %s ENABLE TRIGGER %s`, table, trigger))
+		for _, s := range stmts {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

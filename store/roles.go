@@ -17,34 +17,66 @@ type Role struct {
 	Members     int // how many members hold it
 }
 
-// FindRoles queues the tenant's custom roles, by name, into dst.
+// findRolesSQL reads the tenant's custom roles, by name, with how many
+// members hold each.
+const findRolesSQL = `
+	SELECT r.id, r.name, r.permissions, r.created_at,
+	       (SELECT count(*) FROM memberships m WHERE m.custom_role_id = r.id)
+	FROM roles r ORDER BY lower(r.name)`
+
+// FindRoles queues the tenant's custom roles, by name, with how many
+// members hold each, into dst. Read through ReadTenant (or a cached
+// entry), the answer is kept for the organization (orgKept) and costs no
+// statement until a role or a membership changes.
 func (b *Batch) FindRoles(dst *[]Role) {
-	b.b.Queue(`
-		SELECT r.id, r.name, r.permissions, r.created_at,
-		       (SELECT count(*) FROM memberships m WHERE m.custom_role_id = r.id)
-		FROM roles r ORDER BY lower(r.name)`).Query(func(rows pgx.Rows) error {
+	b.roles(func(rs []Role) { *dst = rs })
+}
+
+// FindRoleChoices queues the tenant's custom roles, by name, into dst with
+// only their ids and names: what a role select needs. They come from the
+// organization's kept roles (FindRoles), read and kept if need be; without
+// an entry cache, from a read that does not count each role's members.
+func (b *Batch) FindRoleChoices(dst *[]Role) {
+	if b.cache == nil {
+		b.b.Queue(`SELECT id, name FROM roles ORDER BY lower(name)`).Query(func(rows pgx.Rows) error {
+			list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Role, error) {
+				var r Role
+				err := row.Scan(&r.ID, &r.Name)
+				return r, err
+			})
+			*dst = list
+			return err
+		})
+		return
+	}
+	b.roles(func(rs []Role) {
+		for i, r := range rs {
+			rs[i] = Role{ID: r.ID, Name: r.Name}
+		}
+		*dst = rs
+	})
+}
+
+// roles hands answer the tenant's roles as FindRoles reads them: kept, or
+// read in the batch and then kept.
+func (b *Batch) roles(answer func([]Role)) {
+	if rs, ok := orgRead(b.cache, b.tenant, pickRoles, cloneRoles); ok {
+		answer(rs)
+		return
+	}
+	cache, tenant, gen := b.cache, b.tenant, b.gen
+	b.b.Queue(findRolesSQL).Query(func(rows pgx.Rows) error {
 		list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Role, error) {
 			var r Role
 			err := row.Scan(&r.ID, &r.Name, &r.Permissions, &r.CreatedAt, &r.Members)
 			return r, err
 		})
-		*dst = list
-		return err
-	})
-}
-
-// FindRoleChoices queues the tenant's custom roles, by name, into dst with
-// only their ids and names: what a role select needs, without counting
-// each role's members.
-func (b *Batch) FindRoleChoices(dst *[]Role) {
-	b.b.Queue(`SELECT id, name FROM roles ORDER BY lower(name)`).Query(func(rows pgx.Rows) error {
-		list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Role, error) {
-			var r Role
-			err := row.Scan(&r.ID, &r.Name)
-			return r, err
-		})
-		*dst = list
-		return err
+		if err != nil {
+			return err
+		}
+		keepOrgRead(cache, tenant, gen, pickRoles, cloneRoles, list)
+		answer(list)
+		return nil
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // LockTenant returns the current tenant's registry row, locked until the
@@ -113,9 +114,30 @@ func (j *JoinLink) fields() []any {
 }
 
 // FindJoinLink queues the current tenant's join link into dst; dst stays
-// nil when the organization never set one up.
+// nil when the organization never set one up. Read through ReadTenant (or a
+// cached entry), the answer is kept for the organization (orgKept) and
+// costs no statement until the link changes.
 func (b *Batch) FindJoinLink(dst **JoinLink) {
-	queueOne(b, dst, (*JoinLink).fields, joinLinkSQL)
+	if l, ok := orgRead(b.cache, b.tenant, pickJoinLink, cloneJoinLink); ok {
+		*dst = l
+		return
+	}
+	cache, tenant, gen := b.cache, b.tenant, b.gen
+	b.b.Queue(joinLinkSQL).Query(func(rows pgx.Rows) error {
+		var l *JoinLink
+		if rows.Next() {
+			l = new(JoinLink)
+			if err := rows.Scan(l.fields()...); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		*dst = l
+		keepOrgRead(cache, tenant, gen, pickJoinLink, cloneJoinLink, l)
+		return nil
+	})
 }
 
 // FindJoinLinkByToken queues the join link whose token hashes to the one

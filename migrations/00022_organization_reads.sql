@@ -1,0 +1,60 @@
+-- Each server keeps, beside the entries, reads of an organization as a
+-- whole (store's orgKept): its join link, and its custom roles with their
+-- member counts. The settings and roles pages show nothing else from the
+-- database, so like the security settings they are served without a round
+-- trip, and a member's page needs no statement for its role choices.
+--
+-- That holds only if every change of what is kept announces the
+-- organization on atrium_entry. Memberships already do (their own trigger
+-- for updates and deletes, the tenant row's member count for inserts and
+-- deletes). Roles announced updates and deletes but not a new role; join
+-- links nothing. Both now announce every insert, update and delete. The
+-- name shown for who last changed the join link is a copy too: renaming a
+-- member announces each of their organizations already (their memberships'
+-- copies change, migration 00017); an author who has since left is shown
+-- as they were for at most the cache's maximum age.
+--
+-- notify_entry_change took the organization from OLD, since it ran only
+-- after updates and deletes; it now takes it from whichever row there is.
+
+-- +goose Up
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION notify_entry_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+BEGIN
+    CASE TG_TABLE_NAME
+    WHEN 'tenants'   THEN PERFORM pg_notify('atrium_entry', 't:' || OLD.id::text);
+    WHEN 'users'     THEN PERFORM pg_notify('atrium_entry', 'u:' || OLD.id::text);
+    WHEN 'operators' THEN PERFORM pg_notify('atrium_entry', 'o:' || OLD.id::text);
+    -- memberships, roles, tenant_join_links
+    ELSE                  PERFORM pg_notify('atrium_entry', 't:' || coalesce(OLD.tenant_id, NEW.tenant_id)::text);
+    END CASE;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+DROP TRIGGER roles_entry_change ON roles;
+CREATE TRIGGER roles_entry_change AFTER INSERT OR UPDATE OR DELETE ON roles
+    FOR EACH ROW EXECUTE FUNCTION notify_entry_change();
+CREATE TRIGGER tenant_join_links_entry_change AFTER INSERT OR UPDATE OR DELETE ON tenant_join_links
+    FOR EACH ROW EXECUTE FUNCTION notify_entry_change();
+
+-- +goose Down
+DROP TRIGGER tenant_join_links_entry_change ON tenant_join_links;
+DROP TRIGGER roles_entry_change ON roles;
+CREATE TRIGGER roles_entry_change AFTER UPDATE OR DELETE ON roles
+    FOR EACH ROW EXECUTE FUNCTION notify_entry_change();
+
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION notify_entry_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+BEGIN
+    CASE TG_TABLE_NAME
+    WHEN 'tenants'   THEN PERFORM pg_notify('atrium_entry', 't:' || OLD.id::text);
+    WHEN 'users'     THEN PERFORM pg_notify('atrium_entry', 'u:' || OLD.id::text);
+    WHEN 'operators' THEN PERFORM pg_notify('atrium_entry', 'o:' || OLD.id::text);
+    ELSE                  PERFORM pg_notify('atrium_entry', 't:' || OLD.tenant_id::text); -- memberships, roles
+    END CASE;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
