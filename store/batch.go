@@ -161,6 +161,11 @@ func collectPage[T any](rows pgx.Rows, n int, fields func(*T) []any) ([]T, error
 // there is no row (which, under the tenant's policies, includes another
 // tenant's).
 func queueOne[T any](b *Batch, dst **T, fields func(*T) []any, sql string, args ...any) {
+	queueOneThen(b, dst, fields, nil, sql, args...)
+}
+
+// queueOneThen is queueOne, and hands the row found, if any, to then.
+func queueOneThen[T any](b *Batch, dst **T, fields func(*T) []any, then func(*T), sql string, args ...any) {
 	b.b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
 		if !rows.Next() {
 			return rows.Err()
@@ -170,6 +175,9 @@ func queueOne[T any](b *Batch, dst **T, fields func(*T) []any, sql string, args 
 			return err
 		}
 		*dst = v
+		if then != nil {
+			then(v)
+		}
 		return nil
 	})
 }

@@ -38,7 +38,8 @@ type entryCache struct {
 	byOperator map[uuid.UUID]map[string]struct{}
 	// orgs keeps reads of organizations as a whole (see orgKept), dropped
 	// with the organization's entries.
-	orgs map[uuid.UUID]*orgKept
+	orgs       map[uuid.UUID]*orgKept
+	orgMembers int // members kept in orgs, in all
 
 	// gen counts invalidations. Enter reads it before asking the
 	// database and keeps the answer only if no invalidation came in
@@ -252,6 +253,7 @@ func (c *entryCache) drop(ch *change) {
 		clear(c.byUser)
 		clear(c.byOperator)
 		clear(c.orgs)
+		c.orgMembers = 0
 		return
 	}
 	for _, h := range ch.sessions {
@@ -261,7 +263,7 @@ func (c *entryCache) drop(ch *change) {
 		for k := range c.byTenant[id] {
 			c.dropLocked(k)
 		}
-		delete(c.orgs, id)
+		c.forgetOrgLocked(id)
 	}
 	for _, id := range ch.users {
 		for k := range c.byUser[id] {

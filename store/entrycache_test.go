@@ -524,6 +524,7 @@ func TestOrganizationReads(t *testing.T) {
 		t.Fatalf("roles read %q and %q: not from memory", list[0].Name, choices[0].Name)
 	}
 	// A member given the role elsewhere: the count moves with the notice.
+	var eve *store.Member
 	err := two.InSystem(ctx, func(tx *store.SysTx) error {
 		u, err := tx.CreateUser(ctx, "e@alpha.test", "Eve", "x")
 		if err != nil {
@@ -533,11 +534,10 @@ func TestOrganizationReads(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		m, err := ta.CreateMembership(ctx, u.ID, "member")
-		if err != nil {
+		if eve, err = ta.CreateMembership(ctx, u.ID, "member"); err != nil {
 			return err
 		}
-		return ta.SetMemberCustomRole(ctx, m.ID, auditor.ID)
+		return ta.SetMemberCustomRole(ctx, eve.ID, auditor.ID)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -545,6 +545,43 @@ func TestOrganizationReads(t *testing.T) {
 	storetest.Sync(t, one)
 	if list, _ := roles(t, one); len(list) != 1 || list[0].Members != 1 || list[0].Name != "Quiet" {
 		t.Fatalf("roles after a member took one: %+v", list)
+	}
+
+	// A member by id, with their custom role; one not found is not kept.
+	member := func(t *testing.T, db *store.DB, id uuid.UUID) *store.Member {
+		t.Helper()
+		var m *store.Member
+		if err := db.ReadTenant(f.ctxA, func(b *store.Batch) { b.FindMemberByID(id, &m) }); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	if m := member(t, one, eve.ID); m == nil || m.Name != "Eve" || m.RoleName != "Quiet" || len(m.Permissions) != 1 {
+		t.Fatalf("Eve read %+v", m)
+	}
+	behindTriggers(t, owner, "memberships", "memberships_entry_change", f.a.ID, `UPDATE memberships SET name = 'Quiet Eve' WHERE name = 'Eve'`)
+	if m := member(t, one, eve.ID); m.Name != "Eve" {
+		t.Fatalf("Eve read as %q: not from memory", m.Name)
+	}
+	if m := member(t, one, uuid.New()); m != nil {
+		t.Fatalf("a member nobody is: %+v", m)
+	}
+	if err := two.InTenant(f.ctxA, func(tx *store.Tx) error { return tx.UpdateMemberRole(ctx, eve.ID, "viewer") }); err != nil {
+		t.Fatal(err)
+	}
+	storetest.Sync(t, one)
+	if m := member(t, one, eve.ID); m.Role != "viewer" || m.CustomRoleID != nil || m.Name != "Quiet Eve" {
+		t.Fatalf("Eve after her role changed elsewhere: %+v", m)
+	}
+	// Another organization's member is not found there, kept or not.
+	if err := one.ReadTenant(f.ctxB, func(b *store.Batch) {
+		var m *store.Member
+		b.FindMemberByID(eve.ID, &m)
+		if m != nil {
+			t.Errorf("bravo found alpha's member from memory: %+v", m)
+		}
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -68,8 +68,16 @@ func (tx *Tx) CreateMembership(ctx context.Context, userID uuid.UUID, role strin
 
 // FindMemberByID queues the current tenant's member with that id into dst;
 // dst stays nil when there is none, which includes another tenant's member.
+// Read through ReadTenant (or a cached entry), a member found is kept for
+// the organization (orgKept) and costs no statement until it changes.
 func (b *Batch) FindMemberByID(id uuid.UUID, dst **Member) {
-	queueOne(b, dst, (*Member).fields, memberSelect+" WHERE m.id = $1", id)
+	if m, ok := orgMember(b.cache, b.tenant, id); ok {
+		*dst = m
+		return
+	}
+	cache, tenant, gen := b.cache, b.tenant, b.gen
+	queueOneThen(b, dst, (*Member).fields, func(m *Member) { keepOrgMember(cache, tenant, gen, m) },
+		memberSelect+" WHERE m.id = $1", id)
 }
 
 // FindMemberByUserID returns the user's membership in the current tenant, or

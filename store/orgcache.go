@@ -19,6 +19,9 @@ import (
 type orgKept struct {
 	joinLink kept[*JoinLink] // nil: the organization has none
 	roles    kept[[]Role]    // with their member counts
+	// members are members read by id (a member's page), each with their
+	// custom role; an id read and not found is not kept.
+	members map[uuid.UUID]kept[*Member]
 }
 
 // kept is one kept read: its answer, and when it was stored (zero: never).
@@ -30,25 +33,36 @@ type kept[T any] struct {
 // orgRead returns a copy (through clone) of the read of tenant that pick
 // selects, if one is kept and fresh.
 func orgRead[T any](c *entryCache, tenant uuid.UUID, pick func(*orgKept) *kept[T], clone func(T) T) (T, bool) {
-	var zero T
+	var v T
+	ok := c.readOrg(tenant, func(o *orgKept, fresh func(time.Time) bool) bool {
+		k := pick(o)
+		if !fresh(k.stored) {
+			return false
+		}
+		v = clone(k.v)
+		return true
+	})
+	return v, ok
+}
+
+// readOrg runs find on what is kept of tenant, under the read lock, if the
+// cache answers and keeps anything of it. find reports whether it found an
+// answer; fresh tells whether a read stored then may still answer.
+func (c *entryCache) readOrg(tenant uuid.UUID, find func(o *orgKept, fresh func(stored time.Time) bool) bool) bool {
 	if c == nil {
-		return zero, false
+		return false
 	}
 	now := time.Now()
 	if !c.live(now) {
-		return zero, false
+		return false
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	o := c.orgs[tenant]
 	if o == nil {
-		return zero, false
+		return false
 	}
-	k := pick(o)
-	if k.stored.IsZero() || now.Sub(k.stored) > c.maxAge {
-		return zero, false
-	}
-	return clone(k.v), true
+	return find(o, func(stored time.Time) bool { return !stored.IsZero() && now.Sub(stored) <= c.maxAge })
 }
 
 // keepOrgRead keeps a copy (through clone) of v as tenant's read that pick
@@ -69,18 +83,82 @@ func keepOrgRead[T any](c *entryCache, tenant uuid.UUID, gen uint64, pick func(*
 	if c.gen.Load() != gen {
 		return
 	}
-	o := c.orgs[tenant]
-	if o == nil {
-		if len(c.orgs) >= c.max {
-			for old := range c.orgs { // Go picks a pseudo-random victim
-				delete(c.orgs, old)
+	o := c.orgLocked(tenant)
+	*pick(o) = kept[T]{v: v, stored: now}
+}
+
+// orgMember returns a copy of tenant's member id, if one is kept and fresh.
+func orgMember(c *entryCache, tenant, id uuid.UUID) (*Member, bool) {
+	var m *Member
+	ok := c.readOrg(tenant, func(o *orgKept, fresh func(time.Time) bool) bool {
+		k, ok := o.members[id]
+		if !ok || !fresh(k.stored) {
+			return false
+		}
+		m = cloneMember(k.v)
+		return true
+	})
+	return m, ok
+}
+
+// keepOrgMember keeps a copy of m, a member of tenant read after gen, as
+// keepOrgRead keeps a read. The cache keeps at most max members in all:
+// past that, a random organization's go.
+func keepOrgMember(c *entryCache, tenant uuid.UUID, gen uint64, m *Member) {
+	if c == nil || m == nil {
+		return
+	}
+	now := time.Now()
+	if !c.live(now) {
+		return
+	}
+	m = cloneMember(m)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen.Load() != gen {
+		return
+	}
+	o := c.orgLocked(tenant)
+	if _, ok := o.members[m.ID]; !ok {
+		for _, other := range c.orgs { // Go's map order picks the victims
+			if c.orgMembers < c.max {
 				break
 			}
+			c.orgMembers -= len(other.members)
+			other.members = nil
 		}
-		o = new(orgKept)
-		c.orgs[tenant] = o
+		if o.members == nil {
+			o.members = make(map[uuid.UUID]kept[*Member])
+		}
+		c.orgMembers++
 	}
-	*pick(o) = kept[T]{v: v, stored: now}
+	o.members[m.ID] = kept[*Member]{v: m, stored: now}
+}
+
+// orgLocked returns what is kept of tenant, made if need be; when the cache
+// keeps max organizations already, a random one goes first. c.mu is held.
+func (c *entryCache) orgLocked(tenant uuid.UUID) *orgKept {
+	o := c.orgs[tenant]
+	if o != nil {
+		return o
+	}
+	if len(c.orgs) >= c.max {
+		for old := range c.orgs { // Go picks a pseudo-random victim
+			c.forgetOrgLocked(old)
+			break
+		}
+	}
+	o = new(orgKept)
+	c.orgs[tenant] = o
+	return o
+}
+
+// forgetOrgLocked drops what is kept of tenant. c.mu is held.
+func (c *entryCache) forgetOrgLocked(tenant uuid.UUID) {
+	if o := c.orgs[tenant]; o != nil {
+		c.orgMembers -= len(o.members)
+		delete(c.orgs, tenant)
+	}
 }
 
 func pickJoinLink(o *orgKept) *kept[*JoinLink] { return &o.joinLink }
@@ -91,6 +169,16 @@ func cloneJoinLink(l *JoinLink) *JoinLink {
 		return nil
 	}
 	c := *l
+	return &c
+}
+
+func cloneMember(m *Member) *Member {
+	c := *m
+	if m.CustomRoleID != nil {
+		id := *m.CustomRoleID
+		c.CustomRoleID = &id
+	}
+	c.Permissions = slices.Clone(m.Permissions)
 	return &c
 }
 
