@@ -122,7 +122,20 @@ func (db *DB) enter(ctx context.Context, slug, token string, load func(*Batch), 
 // (a Visit), the same statement sets the tenant, by slug, for the page's
 // reads queued behind it; when there is no such organization nothing sets
 // it and they see no tenant rows.
+//
+// The organization found is kept (orgKept): the next visitor's page finds it
+// in memory, and its reads go through readTenant, where what is kept of the
+// organization answers too.
 func (db *DB) enterAnonymous(ctx context.Context, slug string, load func(*Batch)) (*Entry, error) {
+	if t, ok := orgTenant(db.entries, slug); ok {
+		if load != nil {
+			if err := db.readTenant(ctx, t.ID, nil, load); err != nil {
+				return nil, err
+			}
+		}
+		return &Entry{Tenant: t}, nil
+	}
+	gen := db.entries.generation()
 	e := Entry{Tenant: atrium.Tenant{Slug: slug}}
 	if load == nil {
 		err := db.pool.QueryRow(ctx, `SELECT id, name, require_mfa FROM tenants WHERE slug = $1 AND deleted_at IS NULL`, slug).
@@ -130,6 +143,7 @@ func (db *DB) enterAnonymous(ctx context.Context, slug string, load func(*Batch)
 		if err != nil {
 			return nil, translate(err, "enter tenant")
 		}
+		keepOrgTenant(db.entries, gen, e.Tenant)
 		return &e, nil
 	}
 	var found bool
@@ -150,6 +164,7 @@ func (db *DB) enterAnonymous(ctx context.Context, slug string, load func(*Batch)
 	if err != nil {
 		return nil, translate(err, "enter tenant")
 	}
+	keepOrgTenant(db.entries, gen, e.Tenant)
 	return &e, nil
 }
 

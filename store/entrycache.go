@@ -39,7 +39,8 @@ type entryCache struct {
 	// orgs keeps reads of organizations as a whole (see orgKept), dropped
 	// with the organization's entries.
 	orgs       map[uuid.UUID]*orgKept
-	orgMembers int // members kept in orgs, in all
+	orgMembers int                  // members kept in orgs, in all
+	bySlug     map[string]uuid.UUID // the orgs whose tenant is kept, by slug
 
 	// gen counts invalidations. Enter reads it before asking the
 	// database and keeps the answer only if no invalidation came in
@@ -78,6 +79,7 @@ func newEntryCache(max int) *entryCache {
 		byUser:     make(map[uuid.UUID]map[string]struct{}),
 		byOperator: make(map[uuid.UUID]map[string]struct{}),
 		orgs:       make(map[uuid.UUID]*orgKept),
+		bySlug:     make(map[string]uuid.UUID),
 	}
 }
 
@@ -253,6 +255,7 @@ func (c *entryCache) drop(ch *change) {
 		clear(c.byUser)
 		clear(c.byOperator)
 		clear(c.orgs)
+		clear(c.bySlug)
 		c.orgMembers = 0
 		return
 	}

@@ -583,6 +583,52 @@ func TestOrganizationReads(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+
+	// A visitor's page: the organization by slug, its join link by token.
+	enable(t, one, f.ctxA, "alpha.test") // token "tok-alpha.test"
+	visit := func(t *testing.T, db *store.DB, slug, token string) (*store.Entry, *store.JoinLink, error) {
+		t.Helper()
+		var l *store.JoinLink
+		e, err := db.Visit(ctx, slug, "", func(b *store.Batch) { b.FindJoinLinkByToken(token, &l) })
+		return e, l, err
+	}
+	for range 2 {
+		e, l, err := visit(t, one, "alpha", "tok-alpha.test")
+		if err != nil || e.Tenant.ID != f.a.ID || e.Tenant.Name != "Alpha" || l == nil || l.Domain != "alpha.test" {
+			t.Fatalf("visit: %+v, %+v, %v", e, l, err)
+		}
+		if _, l, err := visit(t, one, "alpha", "tok-wrong"); err != nil || l != nil {
+			t.Fatalf("a wrong token found %+v, %v", l, err)
+		}
+	}
+	behindTriggers(t, owner, "tenants", "tenants_entry_change", uuid.Nil, `UPDATE tenants SET name = 'Quiet Alpha' WHERE slug = 'alpha'`)
+	behindTriggers(t, owner, "tenant_join_links", "tenant_join_links_entry_change", f.a.ID, `UPDATE tenant_join_links SET token_hash = NULL`)
+	if e, l, err := visit(t, one, "alpha", "tok-alpha.test"); err != nil || e.Tenant.Name != "Alpha" || l == nil {
+		t.Fatalf("visit after quiet changes: %+v, %+v, %v (want both from memory)", e, l, err)
+	}
+	if e, err := one.Enter(ctx, "alpha", "", nil); err != nil || e.Tenant.Name != "Alpha" {
+		t.Fatalf("a visitor's entry: %+v, %v (want it from memory)", e, err)
+	}
+	// A new URL, set through the other server: the old one is gone here
+	// with the notice, and the new one is found with what the row has.
+	if err := two.InTenant(f.ctxA, func(tx *store.Tx) error { return tx.ChangeTenantSlug(ctx, "alpha-two") }); err != nil {
+		t.Fatal(err)
+	}
+	storetest.Sync(t, one)
+	if _, _, err := visit(t, one, "alpha", "tok-alpha.test"); atrium.ErrorCode(err) != atrium.ENOTFOUND {
+		t.Fatalf("the old URL after the change: %v, want ENOTFOUND", err)
+	}
+	e, l, err := visit(t, one, "alpha-two", "tok-alpha.test")
+	if err != nil || e.Tenant.Name != "Quiet Alpha" || l != nil {
+		t.Fatalf("the new URL: %+v, %+v, %v (want the row's name and no link on)", e, l, err)
+	}
+	if err := two.InTenant(f.ctxA, func(tx *store.Tx) error { return tx.DeleteTenant(ctx) }); err != nil {
+		t.Fatal(err)
+	}
+	storetest.Sync(t, one)
+	if _, err := one.Enter(ctx, "alpha-two", "", nil); atrium.ErrorCode(err) != atrium.ENOTFOUND {
+		t.Fatalf("a deleted organization: %v, want ENOTFOUND", err)
+	}
 }
 
 // behindTriggers runs sql as the owner (in tenant, unless uuid.Nil) with

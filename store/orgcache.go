@@ -5,18 +5,25 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/atrium-dev/atrium"
 )
 
 // orgKept is what the entry cache keeps of one organization as a whole,
 // for pages that show nothing else from the database: each read is kept
 // once per organization, not per session, and answers with no statement
 // until it is dropped. Everything read here lives in tables whose every
-// change announces the organization on atrium_entry ("t:"): its roles
-// (migration 00012), its memberships (an update or delete by their own
-// trigger, an insert or delete through the tenant row's member count,
-// migration 00015) and its join link (migration 00022). Like the entries,
-// a kept read answers only while the cache is live and for at most maxAge.
+// change announces the organization on atrium_entry ("t:"): its own row
+// (slug, name, deletion and the rest an entry shows; migrations 00012,
+// 00015 and 00021), its roles (migrations 00012 and 00022), its
+// memberships (an update or delete by their own trigger, an insert or
+// delete through the tenant row's member count, migration 00015) and its
+// join link (migration 00022). Like the entries, a kept read answers only
+// while the cache is live and for at most maxAge.
 type orgKept struct {
+	// tenant is the organization's row as a visitor's page finds it by
+	// slug (entryCache.bySlug); its changes announce it themselves.
+	tenant   kept[atrium.Tenant]
 	joinLink kept[*JoinLink] // nil: the organization has none
 	roles    kept[[]Role]    // with their member counts
 	// members are members read by id (a member's page), each with their
@@ -135,6 +142,49 @@ func keepOrgMember(c *entryCache, tenant uuid.UUID, gen uint64, m *Member) {
 	o.members[m.ID] = kept[*Member]{v: m, stored: now}
 }
 
+// orgTenant returns the organization kept under slug, if one is kept and
+// fresh.
+func orgTenant(c *entryCache, slug string) (atrium.Tenant, bool) {
+	if c == nil {
+		return atrium.Tenant{}, false
+	}
+	c.mu.RLock()
+	id, ok := c.bySlug[slug]
+	c.mu.RUnlock()
+	if !ok {
+		return atrium.Tenant{}, false
+	}
+	var t atrium.Tenant
+	found := c.readOrg(id, func(o *orgKept, fresh func(time.Time) bool) bool {
+		t = o.tenant.v
+		return fresh(o.tenant.stored) && t.Slug == slug
+	})
+	return t, found
+}
+
+// keepOrgTenant keeps t, read by its slug after gen, as keepOrgRead keeps a
+// read.
+func keepOrgTenant(c *entryCache, gen uint64, t atrium.Tenant) {
+	if c == nil {
+		return
+	}
+	now := time.Now()
+	if !c.live(now) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen.Load() != gen {
+		return
+	}
+	o := c.orgLocked(t.ID)
+	if old := o.tenant.v.Slug; old != "" && old != t.Slug {
+		delete(c.bySlug, old)
+	}
+	o.tenant = kept[atrium.Tenant]{v: t, stored: now}
+	c.bySlug[t.Slug] = t.ID
+}
+
 // orgLocked returns what is kept of tenant, made if need be; when the cache
 // keeps max organizations already, a random one goes first. c.mu is held.
 func (c *entryCache) orgLocked(tenant uuid.UUID) *orgKept {
@@ -157,6 +207,9 @@ func (c *entryCache) orgLocked(tenant uuid.UUID) *orgKept {
 func (c *entryCache) forgetOrgLocked(tenant uuid.UUID) {
 	if o := c.orgs[tenant]; o != nil {
 		c.orgMembers -= len(o.members)
+		if slug := o.tenant.v.Slug; slug != "" && c.bySlug[slug] == tenant {
+			delete(c.bySlug, slug)
+		}
 		delete(c.orgs, tenant)
 	}
 }
@@ -169,6 +222,7 @@ func cloneJoinLink(l *JoinLink) *JoinLink {
 		return nil
 	}
 	c := *l
+	c.tokenHash = slices.Clone(l.tokenHash)
 	return &c
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/subtle"
 	"time"
 
 	"github.com/google/uuid"
@@ -102,15 +103,17 @@ type JoinLink struct {
 	Enabled   bool
 	UpdatedBy string // name of who changed it last, "" when they are gone
 	UpdatedAt time.Time
+	tokenHash []byte // the SHA-256 of the link's token; nil while it is off
 }
 
+// joinLinkSQL reads the organization's join link: at most one row.
 const joinLinkSQL = `
-	SELECT j.domain, j.token_hash IS NOT NULL, coalesce(u.name, ''), j.updated_at
+	SELECT j.domain, j.token_hash, coalesce(u.name, ''), j.updated_at
 	FROM tenant_join_links j LEFT JOIN users u ON u.id = j.updated_by`
 
 // fields are j's scan destinations for joinLinkSQL's columns.
 func (j *JoinLink) fields() []any {
-	return []any{&j.Domain, &j.Enabled, &j.UpdatedBy, &j.UpdatedAt}
+	return []any{&j.Domain, &j.tokenHash, &j.UpdatedBy, &j.UpdatedAt}
 }
 
 // FindJoinLink queues the current tenant's join link into dst; dst stays
@@ -118,8 +121,27 @@ func (j *JoinLink) fields() []any {
 // cached entry), the answer is kept for the organization (orgKept) and
 // costs no statement until the link changes.
 func (b *Batch) FindJoinLink(dst **JoinLink) {
+	b.joinLink(func(l *JoinLink) { *dst = l })
+}
+
+// FindJoinLinkByToken queues the join link whose token hashes to the one
+// in a URL into dst, only while the link is on; dst stays nil otherwise.
+// It is the organization's one link (FindJoinLink's, kept alike) if the
+// token matches it.
+func (b *Batch) FindJoinLinkByToken(token string, dst **JoinLink) {
+	hash := hashToken(token)
+	b.joinLink(func(l *JoinLink) {
+		if l != nil && l.tokenHash != nil && subtle.ConstantTimeCompare(l.tokenHash, hash) == 1 {
+			*dst = l
+		}
+	})
+}
+
+// joinLink hands answer the organization's join link (nil: none): kept, or
+// read in the batch and then kept.
+func (b *Batch) joinLink(answer func(*JoinLink)) {
 	if l, ok := orgRead(b.cache, b.tenant, pickJoinLink, cloneJoinLink); ok {
-		*dst = l
+		answer(l)
 		return
 	}
 	cache, tenant, gen := b.cache, b.tenant, b.gen
@@ -130,20 +152,15 @@ func (b *Batch) FindJoinLink(dst **JoinLink) {
 			if err := rows.Scan(l.fields()...); err != nil {
 				return err
 			}
+			l.Enabled = l.tokenHash != nil
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		*dst = l
 		keepOrgRead(cache, tenant, gen, pickJoinLink, cloneJoinLink, l)
+		answer(l)
 		return nil
 	})
-}
-
-// FindJoinLinkByToken queues the join link whose token hashes to the one
-// in a URL into dst, only while the link is on; dst stays nil otherwise.
-func (b *Batch) FindJoinLinkByToken(token string, dst **JoinLink) {
-	queueOne(b, dst, (*JoinLink).fields, joinLinkSQL+` WHERE j.token_hash = $1`, hashToken(token))
 }
 
 // EnableJoinLink sets the domain and turns the link on with a new token;
