@@ -1,6 +1,6 @@
 -- Each server keeps, beside the entries, reads of an organization as a
--- whole (store's orgKept): its join link, and its custom roles with their
--- member counts. The settings and roles pages show nothing else from the
+-- whole (store's orgKept): its row as visitors find it by slug, its join
+-- link, its custom roles with their member counts, members read by id. The settings and roles pages show nothing else from the
 -- database, so like the security settings they are served without a round
 -- trip, and a member's page needs no statement for its role choices.
 --
@@ -13,6 +13,11 @@
 -- member announces each of their organizations already (their memberships'
 -- copies change, migration 00017); an author who has since left is shown
 -- as they were for at most the cache's maximum age.
+--
+-- Each server also keeps, per user, the list of their organizations (the
+-- organization switcher's). It goes with a notice of any organization in
+-- it; an organization the user joins is not in it yet, so a new membership
+-- now announces its user ("u:") too.
 --
 -- notify_entry_change took the organization from OLD, since it ran only
 -- after updates and deletes; it now takes it from whichever row there is.
@@ -39,7 +44,20 @@ CREATE TRIGGER roles_entry_change AFTER INSERT OR UPDATE OR DELETE ON roles
 CREATE TRIGGER tenant_join_links_entry_change AFTER INSERT OR UPDATE OR DELETE ON tenant_join_links
     FOR EACH ROW EXECUTE FUNCTION notify_entry_change();
 
+-- +goose StatementBegin
+CREATE FUNCTION notify_member_joined() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+BEGIN
+    PERFORM pg_notify('atrium_entry', 'u:' || NEW.user_id::text);
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER memberships_user_joined AFTER INSERT ON memberships
+    FOR EACH ROW EXECUTE FUNCTION notify_member_joined();
+
 -- +goose Down
+DROP TRIGGER memberships_user_joined ON memberships;
+DROP FUNCTION notify_member_joined();
 DROP TRIGGER tenant_join_links_entry_change ON tenant_join_links;
 DROP TRIGGER roles_entry_change ON roles;
 CREATE TRIGGER roles_entry_change AFTER UPDATE OR DELETE ON roles

@@ -41,6 +41,11 @@ type entryCache struct {
 	orgs       map[uuid.UUID]*orgKept
 	orgMembers int                  // members kept in orgs, in all
 	bySlug     map[string]uuid.UUID // the orgs whose tenant is kept, by slug
+	// userOrgs keeps users' lists of their organizations (the switcher's),
+	// and listedIn, for each organization, the users whose kept list has
+	// it: the list goes with a notice of the user or of any of them.
+	userOrgs map[uuid.UUID]keptOrgs
+	listedIn map[uuid.UUID]map[uuid.UUID]struct{}
 
 	// gen counts invalidations. Enter reads it before asking the
 	// database and keeps the answer only if no invalidation came in
@@ -80,6 +85,8 @@ func newEntryCache(max int) *entryCache {
 		byOperator: make(map[uuid.UUID]map[string]struct{}),
 		orgs:       make(map[uuid.UUID]*orgKept),
 		bySlug:     make(map[string]uuid.UUID),
+		userOrgs:   make(map[uuid.UUID]keptOrgs),
+		listedIn:   make(map[uuid.UUID]map[uuid.UUID]struct{}),
 	}
 }
 
@@ -188,12 +195,7 @@ func (c *entryCache) keep(hash []byte, ce *cachedEntry, gen uint64) {
 	}
 	k := string(hash)
 	c.dropLocked(k)
-	if len(c.byHash) >= c.max {
-		for old := range c.byHash { // Go picks a pseudo-random victim
-			c.dropLocked(old)
-			break
-		}
-	}
+	evictOne(c.byHash, c.max, c.dropLocked)
 	c.byHash[k] = ce
 	if ce.console != nil {
 		index(c.byOperator, ce.console.Operator.ID, k)
@@ -203,16 +205,28 @@ func (c *entryCache) keep(hash []byte, ce *cachedEntry, gen uint64) {
 	index(c.byUser, ce.entry.Member.UserID, k)
 }
 
-func index(m map[uuid.UUID]map[string]struct{}, id uuid.UUID, k string) {
+// evictOne forgets one key of m when m holds max already: Go's map order
+// picks a pseudo-random victim.
+func evictOne[K comparable, V any](m map[K]V, max int, forget func(K)) {
+	if len(m) < max {
+		return
+	}
+	for k := range m {
+		forget(k)
+		return
+	}
+}
+
+func index[K comparable](m map[uuid.UUID]map[K]struct{}, id uuid.UUID, k K) {
 	s := m[id]
 	if s == nil {
-		s = make(map[string]struct{})
+		s = make(map[K]struct{})
 		m[id] = s
 	}
 	s[k] = struct{}{}
 }
 
-func unindex(m map[uuid.UUID]map[string]struct{}, id uuid.UUID, k string) {
+func unindex[K comparable](m map[uuid.UUID]map[K]struct{}, id uuid.UUID, k K) {
 	if s := m[id]; s != nil {
 		delete(s, k)
 		if len(s) == 0 {
@@ -256,6 +270,8 @@ func (c *entryCache) drop(ch *change) {
 		clear(c.byOperator)
 		clear(c.orgs)
 		clear(c.bySlug)
+		clear(c.userOrgs)
+		clear(c.listedIn)
 		c.orgMembers = 0
 		return
 	}
@@ -267,11 +283,15 @@ func (c *entryCache) drop(ch *change) {
 			c.dropLocked(k)
 		}
 		c.forgetOrgLocked(id)
+		for u := range c.listedIn[id] {
+			c.forgetUserOrgsLocked(u)
+		}
 	}
 	for _, id := range ch.users {
 		for k := range c.byUser[id] {
 			c.dropLocked(k)
 		}
+		c.forgetUserOrgsLocked(id)
 	}
 	for _, id := range ch.operators {
 		for k := range c.byOperator[id] {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -652,5 +653,76 @@ func behindTriggers(t *testing.T, owner *pgx.Conn, table, trigger string, tenant
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestUserOrganizationsKept covers the switcher's list kept per user: from
+// memory until the user joins an organization or one listed changes (a
+// rename, a departure), through the server itself or another.
+func TestUserOrganizationsKept(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	one, two := f.db.Server(t), f.db.Server(t)
+	storetest.Sync(t, one)
+	storetest.Sync(t, two)
+	owner := f.db.OwnerConn(t)
+	defer owner.Close(ctx)
+
+	names := func(t *testing.T, db *store.DB) string {
+		t.Helper()
+		list, err := db.UserOrganizations(ctx, f.userA.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s []string
+		for _, o := range list {
+			s = append(s, o.Slug+"="+o.Name)
+		}
+		return strings.Join(s, ",")
+	}
+	if got := names(t, one); got != "alpha=Alpha" {
+		t.Fatalf("Ann's organizations: %s", got)
+	}
+	behindTriggers(t, owner, "tenants", "tenants_entry_change", uuid.Nil, `UPDATE tenants SET name = 'Quiet' WHERE slug = 'alpha'`)
+	if got := names(t, one); got != "alpha=Alpha" {
+		t.Fatalf("second read %s: not from memory", got)
+	}
+	// Ann joins bravo through the other server, which drops its own list
+	// at once: the notice of her new membership brings it here.
+	names(t, two)
+	var annAtB *store.Member
+	err := two.InSystem(ctx, func(tx *store.SysTx) error {
+		tb, err := tx.EnterTenant(ctx, f.b.ID)
+		if err != nil {
+			return err
+		}
+		annAtB, err = tb.CreateMembership(ctx, f.userA.ID, "member")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, two); got != "bravo=Bravo,alpha=Quiet" {
+		t.Fatalf("the writing server: %s", got)
+	}
+	storetest.Sync(t, one)
+	if got := names(t, one); got != "bravo=Bravo,alpha=Quiet" {
+		t.Fatalf("after joining bravo: %s", got)
+	}
+	// A listed organization renamed, then left, through the other server.
+	if err := two.InTenant(f.ctxB, func(tx *store.Tx) error { return tx.RenameTenant(ctx, "Bravo Two") }); err != nil {
+		t.Fatal(err)
+	}
+	storetest.Sync(t, one)
+	if got := names(t, one); got != "bravo=Bravo Two,alpha=Quiet" {
+		t.Fatalf("after bravo's rename: %s", got)
+	}
+	if err := two.InTenant(f.ctxB, func(tx *store.Tx) error { return tx.DeleteMember(ctx, annAtB.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	storetest.Sync(t, one)
+	if got := names(t, one); got != "alpha=Quiet" {
+		t.Fatalf("after leaving bravo: %s", got)
 	}
 }

@@ -63,6 +63,7 @@ func (tx *Tx) CreateMembership(ctx context.Context, userID uuid.UUID, role strin
 	if err != nil {
 		return nil, translate(err, "create membership")
 	}
+	tx.ch.users = append(tx.ch.users, userID) // their list of organizations grows
 	return &m, nil
 }
 

@@ -192,12 +192,7 @@ func (c *entryCache) orgLocked(tenant uuid.UUID) *orgKept {
 	if o != nil {
 		return o
 	}
-	if len(c.orgs) >= c.max {
-		for old := range c.orgs { // Go picks a pseudo-random victim
-			c.forgetOrgLocked(old)
-			break
-		}
-	}
+	evictOne(c.orgs, c.max, c.forgetOrgLocked)
 	o = new(orgKept)
 	c.orgs[tenant] = o
 	return o
@@ -212,6 +207,67 @@ func (c *entryCache) forgetOrgLocked(tenant uuid.UUID) {
 		}
 		delete(c.orgs, tenant)
 	}
+}
+
+// keptOrgs is a user's list of organizations in the cache, with their ids.
+type keptOrgs struct {
+	list    []Organization
+	tenants []uuid.UUID
+	stored  time.Time
+}
+
+// userOrgList returns a copy of the list of organizations kept for user,
+// if one is kept and fresh.
+func (c *entryCache) userOrgList(user uuid.UUID) ([]Organization, bool) {
+	if c == nil {
+		return nil, false
+	}
+	now := time.Now()
+	if !c.live(now) {
+		return nil, false
+	}
+	c.mu.RLock()
+	k, ok := c.userOrgs[user]
+	c.mu.RUnlock()
+	if !ok || now.Sub(k.stored) > c.maxAge {
+		return nil, false
+	}
+	return slices.Clone(k.list), true
+}
+
+// keepUserOrgList keeps user's list of organizations (tenants are their
+// ids), read after gen, as keepOrgRead keeps a read.
+func (c *entryCache) keepUserOrgList(user uuid.UUID, gen uint64, list []Organization, tenants []uuid.UUID) {
+	if c == nil {
+		return
+	}
+	k := keptOrgs{list: slices.Clone(list), tenants: slices.Clone(tenants), stored: time.Now()}
+	if !c.live(k.stored) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen.Load() != gen {
+		return
+	}
+	c.forgetUserOrgsLocked(user)
+	evictOne(c.userOrgs, c.max, c.forgetUserOrgsLocked)
+	c.userOrgs[user] = k
+	for _, t := range k.tenants {
+		index(c.listedIn, t, user)
+	}
+}
+
+// forgetUserOrgsLocked drops user's list of organizations. c.mu is held.
+func (c *entryCache) forgetUserOrgsLocked(user uuid.UUID) {
+	k, ok := c.userOrgs[user]
+	if !ok {
+		return
+	}
+	for _, t := range k.tenants {
+		unindex(c.listedIn, t, user)
+	}
+	delete(c.userOrgs, user)
 }
 
 func pickJoinLink(o *orgKept) *kept[*JoinLink] { return &o.joinLink }

@@ -49,6 +49,37 @@ func (s *SysTx) CreateUser(ctx context.Context, email, name, passwordHash string
 	return &u, nil
 }
 
+// UserOrganizations returns the slugs and names of the user's live
+// organizations, by name, as FindUserOrganizations does, for a signed-in
+// user. The list is kept in the entry cache (when the DB has one) until the
+// user joins an organization or one of those listed changes.
+func (db *DB) UserOrganizations(ctx context.Context, userID uuid.UUID) ([]Organization, error) {
+	if list, ok := db.entries.userOrgList(userID); ok {
+		return list, nil
+	}
+	gen := db.entries.generation()
+	rows, err := db.pool.Query(ctx, `
+		SELECT t.id, o.slug, o.name
+		FROM user_organizations($1) WITH ORDINALITY o (slug, name, n) JOIN tenants t ON t.slug = o.slug
+		ORDER BY o.n`, userID)
+	if err != nil {
+		return nil, translate(err, "find user organizations")
+	}
+	var list []Organization
+	var ids []uuid.UUID
+	var id uuid.UUID
+	var org Organization
+	_, err = pgx.ForEachRow(rows, []any{&id, &org.Slug, &org.Name}, func() error {
+		list, ids = append(list, org), append(ids, id)
+		return nil
+	})
+	if err != nil {
+		return nil, translate(err, "find user organizations")
+	}
+	db.entries.keepUserOrgList(userID, gen, list, ids)
+	return list, nil
+}
+
 // FindUserOrganizations returns the slugs and names of the user's live
 // organizations through the one narrow cross-tenant function the schema
 // offers. Call it only for a user whose password was just verified.

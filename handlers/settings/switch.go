@@ -7,7 +7,6 @@ import (
 
 	"github.com/atrium-dev/atrium"
 	"github.com/atrium-dev/atrium/handlers/web"
-	"github.com/atrium-dev/atrium/store"
 	settingsviews "github.com/atrium-dev/atrium/views/settings"
 )
 
@@ -18,12 +17,7 @@ import (
 func (h *Handler) Switch(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := atrium.UserFromContext(ctx)
-	var orgs []store.Organization
-	err := h.db.ReadSystem(ctx, func(tx *store.SysTx) error {
-		var err error
-		orgs, err = tx.FindUserOrganizations(ctx, u.ID)
-		return err
-	})
+	orgs, err := h.db.UserOrganizations(ctx, u.ID)
 	if err != nil {
 		return err
 	}
