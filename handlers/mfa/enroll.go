@@ -25,12 +25,20 @@ func accountPath(c echo.Context) string {
 
 // Show handles "GET /o/:org/account/mfa": whether two-factor authentication
 // is on, and the forms to set it up, turn it off or make new recovery codes.
+//
+// With two-factor authentication off, as the member's entry has it (the
+// tenant door's, dropped whenever the user turns it on), the page shows only
+// how to set it up: it reads nothing more.
 func (h *Handler) Show(c echo.Context) error {
-	return h.renderAccount(c, http.StatusOK, mfaviews.Account{})
+	var a mfaviews.Account
+	if u := atrium.UserFromContext(c.Request().Context()); !u.MFAEnabled {
+		a.MFA = &store.MFA{UserID: u.ID}
+	}
+	return h.renderAccount(c, http.StatusOK, a)
 }
 
-// renderAccount reads the person's MFA state and shows the page with the
-// forms in a (which may carry errors).
+// renderAccount reads the person's MFA state, unless a.MFA is given, and
+// shows the page with the forms in a (which may carry errors).
 func (h *Handler) renderAccount(c echo.Context, status int, a mfaviews.Account) error {
 	ctx := c.Request().Context()
 	u := atrium.UserFromContext(ctx)
@@ -39,13 +47,16 @@ func (h *Handler) renderAccount(c echo.Context, status int, a mfaviews.Account) 
 	// counts as a change to it, and would drop every member's cached
 	// entry (store.Enter) on each view. The requirement is the one the
 	// tenant door enforces.
-	err := h.db.ReadSystem(ctx, func(tx *store.SysTx) (err error) {
-		a.MFA, err = tx.FindMFA(ctx, u.ID)
-		return err
-	})
-	if err != nil {
-		return err
+	if a.MFA == nil {
+		err := h.db.ReadSystem(ctx, func(tx *store.SysTx) (err error) {
+			a.MFA, err = tx.FindMFA(ctx, u.ID)
+			return err
+		})
+		if err != nil {
+			return err
+		}
 	}
+	var err error
 	a.RequireMFA = t.RequireMFA
 	if !a.MFA.Enabled() {
 		if key := h.enrollingKey(ctx); key != nil {
