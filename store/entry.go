@@ -50,9 +50,12 @@ func (e *Entry) figures() tenantFigures {
 // read without a member is ignored, since the caller answers with the
 // login page or a 404 anyway.
 //
-// A signed-in member's entry is kept in the entry cache (when the DB has
-// one and its watcher runs); the next Enter with the same session then
-// asks the database only for the page's reads, behind the tenant setting.
+// The entry of a live session is kept in the entry cache (when the DB has
+// one and its watcher runs): a signed-in member's, and one that is no
+// member's (a login waiting for its second factor). The next Enter with
+// the same session then asks the database only for the page's reads,
+// behind the tenant setting, or for nothing when there is no member to
+// read for.
 func (db *DB) Enter(ctx context.Context, slug, token string, load func(*Batch)) (*Entry, error) {
 	return db.enter(ctx, slug, token, load, true)
 }
@@ -77,7 +80,9 @@ func (db *DB) enter(ctx context.Context, slug, token string, load func(*Batch), 
 	}
 	hash := hashToken(token)
 	if e, ok := db.entries.get(slug, hash); ok {
-		if load == nil {
+		if load == nil || (memberOnly && e.Member == nil) {
+			// Without a member, a member's page reads nothing: the
+			// caller answers with the login page or a 404.
 			return e, nil
 		}
 		f := e.figures()
@@ -110,7 +115,7 @@ func (db *DB) enter(ctx context.Context, slug, token string, load func(*Batch), 
 		return nil, translate(err, "enter tenant")
 	}
 	e.Tenant.Slug = slug
-	if err == nil && e.Member != nil {
+	if err == nil {
 		db.entries.put(hash, &e, expiry, gen)
 	}
 	return &e, nil

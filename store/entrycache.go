@@ -104,8 +104,10 @@ func (c *entryCache) get(slug string, hash []byte) (*Entry, bool) {
 		return nil, false
 	}
 	e := ce.entry
-	m := *e.Member
-	e.Member = &m
+	if e.Member != nil {
+		m := *e.Member
+		e.Member = &m
+	}
 	return &e, true
 }
 
@@ -151,18 +153,21 @@ func (c *entryCache) generation() uint64 {
 	return c.gen.Load()
 }
 
-// put keeps e (a member's entry, session expiring at expiry) unless an
-// invalidation came in since gen was read.
+// put keeps e (the entry of a live session, expiring at expiry: a member's,
+// or one that is no member's, such as a login waiting for its second
+// factor) unless an invalidation came in since gen was read.
 func (c *entryCache) put(hash []byte, e *Entry, expiry time.Time, gen uint64) {
 	if c == nil {
 		return
 	}
-	if e.Member == nil || e.Session == nil {
+	if e.Session == nil {
 		return
 	}
 	kept := *e
-	m := *e.Member // the caller keeps e; the cache keeps its own member
-	kept.Member = &m
+	if e.Member != nil {
+		m := *e.Member // the caller keeps e; the cache keeps its own member
+		kept.Member = &m
+	}
 	c.keep(hash, &cachedEntry{entry: kept, expiry: expiry, stored: time.Now()}, gen)
 }
 
@@ -202,7 +207,9 @@ func (c *entryCache) keep(hash []byte, ce *cachedEntry, gen uint64) {
 		return
 	}
 	index(c.byTenant, ce.entry.Tenant.ID, k)
-	index(c.byUser, ce.entry.Member.UserID, k)
+	if ce.entry.Member != nil {
+		index(c.byUser, ce.entry.Member.UserID, k)
+	}
 }
 
 // evictOne forgets one key of m when m holds max already: Go's map order
@@ -246,7 +253,9 @@ func (c *entryCache) dropLocked(k string) {
 		return
 	}
 	unindex(c.byTenant, ce.entry.Tenant.ID, k)
-	unindex(c.byUser, ce.entry.Member.UserID, k)
+	if ce.entry.Member != nil {
+		unindex(c.byUser, ce.entry.Member.UserID, k)
+	}
 }
 
 // change names what a committed transaction may have altered.

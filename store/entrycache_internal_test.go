@@ -25,16 +25,24 @@ func TestEntryCacheKeeps(t *testing.T) {
 	tenant, user := uuid.New(), uuid.New()
 	hour := time.Now().Add(time.Hour)
 
-	t.Run("OnlyMembersWithSessions", func(t *testing.T) {
+	t.Run("OnlyLiveSessions", func(t *testing.T) {
 		c := liveCache(10)
 		e := memberEntry("acme", tenant, user)
-		e.Member = nil
-		c.put([]byte("h"), e, hour, c.generation())
-		e = memberEntry("acme", tenant, user)
 		e.Session = nil
 		c.put([]byte("h"), e, hour, c.generation())
 		if len(c.byHash) != 0 {
-			t.Fatal("kept an entry without a member or a session")
+			t.Fatal("kept an entry without a session")
+		}
+		// Without a member: kept, indexed by its organization only.
+		e = memberEntry("acme", tenant, user)
+		e.Member = nil
+		c.put([]byte("n"), e, hour, c.generation())
+		if got, ok := c.get("acme", []byte("n")); !ok || got.Member != nil || len(c.byUser) != 0 {
+			t.Fatalf("a non-member's entry: %+v, %v, users indexed: %d", got, ok, len(c.byUser))
+		}
+		c.drop(&change{tenants: []uuid.UUID{tenant}})
+		if len(c.byHash) != 0 || len(c.byTenant) != 0 {
+			t.Fatal("the organization's notice left a non-member's entry")
 		}
 	})
 	t.Run("NotPastTheSessionsExpiry", func(t *testing.T) {

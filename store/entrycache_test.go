@@ -108,11 +108,40 @@ func TestEntryCache(t *testing.T) {
 			t.Fatalf("a caller's change reached the cache: %+v %+v", e.Tenant, e.Member)
 		}
 	})
-	t.Run("NonMemberNotKept", func(t *testing.T) {
+	t.Run("NonMemberKeptWithoutReads", func(t *testing.T) {
+		// A live session that is no member's (here Ann's at bravo) is
+		// kept too, but a member's page reads nothing through it; once
+		// she joins, the notice of her membership drops it.
 		enter(t, one, "bravo", "tok-ann-at-b")
-		if cached(t, one, "bravo", "tok-ann-at-b") {
-			t.Fatal("a session without a membership was kept")
+		if !cached(t, one, "bravo", "tok-ann-at-b") {
+			t.Fatal("a live session without a membership was not kept")
 		}
+		ran := false
+		e, err := one.Enter(ctx, "bravo", "tok-ann-at-b", func(b *store.Batch) { ran = true })
+		if err != nil || e.Member != nil || e.Session == nil || ran {
+			t.Fatalf("a non-member's kept entry: %+v, %v, load ran: %v", e, err, ran)
+		}
+		var joined *store.Member
+		err = two.InSystem(ctx, func(tx *store.SysTx) error {
+			tb, err := tx.EnterTenant(ctx, f.b.ID)
+			if err != nil {
+				return err
+			}
+			joined, err = tb.CreateMembership(ctx, f.userA.ID, "viewer")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.Sync(t, one)
+		if e := enter(t, one, "bravo", "tok-ann-at-b"); e.Member == nil || e.Member.ID != joined.ID {
+			t.Fatalf("after joining: %+v", e.Member)
+		}
+		if err := two.InTenant(f.ctxB, func(tx *store.Tx) error { return tx.DeleteMember(ctx, joined.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		storetest.Sync(t, one)
+		storetest.Sync(t, two)
 	})
 	t.Run("SlugMustMatch", func(t *testing.T) {
 		warm(t, "alpha", "tok-ann")
