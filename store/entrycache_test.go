@@ -121,18 +121,7 @@ func TestEntryCache(t *testing.T) {
 		if err != nil || e.Member != nil || e.Session == nil || ran {
 			t.Fatalf("a non-member's kept entry: %+v, %v, load ran: %v", e, err, ran)
 		}
-		var joined *store.Member
-		err = two.InSystem(ctx, func(tx *store.SysTx) error {
-			tb, err := tx.EnterTenant(ctx, f.b.ID)
-			if err != nil {
-				return err
-			}
-			joined, err = tb.CreateMembership(ctx, f.userA.ID, "viewer")
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		joined := join(t, two, f.b.ID, f.userA.ID, "viewer")
 		storetest.Sync(t, one)
 		if e := enter(t, one, "bravo", "tok-ann-at-b"); e.Member == nil || e.Member.ID != joined.ID {
 			t.Fatalf("after joining: %+v", e.Member)
@@ -720,18 +709,7 @@ func TestUserOrganizationsKept(t *testing.T) {
 	// Ann joins bravo through the other server, which drops its own list
 	// at once: the notice of her new membership brings it here.
 	names(t, two)
-	var annAtB *store.Member
-	err := two.InSystem(ctx, func(tx *store.SysTx) error {
-		tb, err := tx.EnterTenant(ctx, f.b.ID)
-		if err != nil {
-			return err
-		}
-		annAtB, err = tb.CreateMembership(ctx, f.userA.ID, "member")
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	annAtB := join(t, two, f.b.ID, f.userA.ID, "member")
 	if got := names(t, two); got != "bravo=Bravo,alpha=Quiet" {
 		t.Fatalf("the writing server: %s", got)
 	}
@@ -754,4 +732,22 @@ func TestUserOrganizationsKept(t *testing.T) {
 	if got := names(t, one); got != "alpha=Quiet" {
 		t.Fatalf("after leaving bravo: %s", got)
 	}
+}
+
+// join makes user a member of tenant with role, through db.
+func join(t *testing.T, db *store.DB, tenant, user uuid.UUID, role string) *store.Member {
+	t.Helper()
+	var m *store.Member
+	err := db.InSystem(context.Background(), func(tx *store.SysTx) error {
+		tt, err := tx.EnterTenant(context.Background(), tenant)
+		if err != nil {
+			return err
+		}
+		m, err = tt.CreateMembership(context.Background(), user, role)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
