@@ -17,9 +17,11 @@ import (
 // (slug, name, deletion and the rest an entry shows; migrations 00012,
 // 00015 and 00021), its roles (migrations 00012 and 00022), its
 // memberships (an update or delete by their own trigger, an insert or
-// delete through the tenant row's member count, migration 00015) and its
-// join link (migration 00022). Like the entries, a kept read answers only
-// while the cache is live and for at most maxAge.
+// delete through the tenant row's member count, migration 00015; a user's
+// new name or email reaches their memberships' copies, migration 00017) and
+// its join link (migration 00022). Like the entries, a kept read answers
+// only while the cache is live and for at most maxAge; a read made in a
+// transaction is never kept (Batch.cache).
 type orgKept struct {
 	// tenant is the organization's row as a visitor's page finds it by
 	// slug (entryCache.bySlug); its changes announce it themselves.
@@ -209,7 +211,10 @@ func (c *entryCache) forgetOrgLocked(tenant uuid.UUID) {
 	}
 }
 
-// keptOrgs is a user's list of organizations in the cache, with their ids.
+// keptOrgs is a user's list of organizations in the cache (the switcher's),
+// with their ids. It goes with a notice of the user (a membership added
+// announces its user, migration 00022) or of any organization in it (one
+// left, renamed or deleted), through entryCache.listedIn.
 type keptOrgs struct {
 	list    []Organization
 	tenants []uuid.UUID
