@@ -1,6 +1,7 @@
 -- Each server keeps, beside the entries, reads of an organization as a
 -- whole (store's orgKept): its row as visitors find it by slug, its join
--- link, its custom roles with their member counts, members read by id. The settings and roles pages show nothing else from the
+-- link, its custom roles with their member counts, members read by id,
+-- and a member's own sessions. The settings and roles pages show nothing else from the
 -- database, so like the security settings they are served without a round
 -- trip, and a member's page needs no statement for its role choices.
 --
@@ -18,6 +19,12 @@
 -- organization switcher's). It goes with a notice of any organization in
 -- it; an organization the user joins is not in it yet, so a new membership
 -- now announces its user ("u:") too.
+--
+-- A member's list of their sessions in an organization (their account's
+-- sessions page) is kept too. A session rewritten or deleted announces
+-- itself already ("s:", migration 00012); a session that becomes a user's
+-- (a login's new session, or one given a user) now announces the user's
+-- list in that organization ("l:<organization>:<user>").
 --
 -- notify_entry_change took the organization from OLD, since it ran only
 -- after updates and deletes; it now takes it from whichever row there is.
@@ -55,7 +62,24 @@ END $$;
 CREATE TRIGGER memberships_user_joined AFTER INSERT ON memberships
     FOR EACH ROW EXECUTE FUNCTION notify_member_joined();
 
+-- +goose StatementBegin
+CREATE FUNCTION notify_session_listed() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+BEGIN
+    PERFORM pg_notify('atrium_entry', 'l:' || NEW.tenant_id::text || ':' || NEW.user_id::text);
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER sessions_listed_insert AFTER INSERT ON sessions
+    FOR EACH ROW WHEN (NEW.user_id IS NOT NULL) EXECUTE FUNCTION notify_session_listed();
+CREATE TRIGGER sessions_listed_update AFTER UPDATE OF user_id ON sessions
+    FOR EACH ROW WHEN (NEW.user_id IS NOT NULL AND OLD.user_id IS DISTINCT FROM NEW.user_id)
+    EXECUTE FUNCTION notify_session_listed();
+
 -- +goose Down
+DROP TRIGGER sessions_listed_update ON sessions;
+DROP TRIGGER sessions_listed_insert ON sessions;
+DROP FUNCTION notify_session_listed();
 DROP TRIGGER memberships_user_joined ON memberships;
 DROP FUNCTION notify_member_joined();
 DROP TRIGGER tenant_join_links_entry_change ON tenant_join_links;

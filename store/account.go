@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,17 +71,80 @@ func tokenHashOrNil(token string) []byte {
 }
 
 // FindUserSessions queues the live sessions of userID in the current tenant
-// into dst: the one holding currentToken first, then by last use. Another
-// tenant's sessions are invisible here, whoever they belong to.
+// into dst: the one holding currentToken first (marked Current), then by
+// last use. Another tenant's sessions are invisible here, whoever they
+// belong to. Read through ReadTenant (or a cached entry), the list is kept
+// for the member (orgKept.sessions) and costs no statement until one of
+// their sessions changes or a new one is theirs.
 func (b *Batch) FindUserSessions(userID uuid.UUID, currentToken string, dst *[]Session) {
-	b.b.Queue(`SELECT `+sessionColumns+` FROM sessions
+	current := tokenHashOrNil(currentToken)
+	l := sessionList{tenant: b.tenant, user: userID}
+	if list, hashes, ok := b.cache.sessionsOf(l); ok {
+		*dst = currentFirst(list, hashes, current)
+		return
+	}
+	cache, gen, listGen := b.cache, b.gen, b.listGen
+	b.b.Queue(`SELECT `+sessionColumns+`, token_hash FROM sessions
 		WHERE user_id = $2 AND expiry > now()
-		ORDER BY token_hash = $1 DESC, updated_at DESC, id LIMIT 200`, tokenHashOrNil(currentToken), userID,
+		ORDER BY token_hash = $1 DESC, updated_at DESC, id LIMIT 200`, current, userID,
 	).Query(func(rows pgx.Rows) error {
-		list, err := pgx.CollectRows(rows, scanSession)
+		var list []Session
+		var hashes [][]byte
+		for rows.Next() {
+			var s Session
+			var h []byte
+			if err := rows.Scan(&s.ID, &s.UserID, &s.IP, &s.UserAgent, &s.CreatedAt, &s.UpdatedAt, &s.Expiry, &s.Current, &h); err != nil {
+				return err
+			}
+			list, hashes = append(list, s), append(hashes, h)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		*dst = list
-		return err
+		if cache != nil {
+			kept, keptHashes := byLastUse(list, hashes)
+			cache.keepSessions(l, gen, listGen, kept, keptHashes)
+		}
+		return nil
 	})
+}
+
+// byLastUse returns copies of list and hashes in the order of last use (the
+// most recent first), none marked current: the list as any of its
+// sessions will see it, once currentFirst has put theirs first.
+func byLastUse(list []Session, hashes [][]byte) ([]Session, [][]byte) {
+	order := make([]int, len(list))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		if c := list[b].UpdatedAt.Compare(list[a].UpdatedAt); c != 0 {
+			return c
+		}
+		return bytes.Compare(list[a].ID[:], list[b].ID[:])
+	})
+	kept, keptHashes := make([]Session, len(list)), make([][]byte, len(list))
+	for i, j := range order {
+		kept[i], keptHashes[i] = list[j], hashes[j]
+		kept[i].Current = false
+	}
+	return kept, keptHashes
+}
+
+// currentFirst marks the session whose token hashes to current and puts it
+// first, keeping the others' order (the most recently used first).
+func currentFirst(list []Session, hashes [][]byte, current []byte) []Session {
+	for i, h := range hashes {
+		if current != nil && bytes.Equal(h, current) {
+			list[i].Current = true
+			cur := list[i]
+			copy(list[1:i+1], list[:i])
+			list[0] = cur
+			break
+		}
+	}
+	return list
 }
 
 // FindUserSession returns one live session of userID in the current tenant.

@@ -18,14 +18,14 @@ type Batch struct {
 	// take their answer from them.
 	opened  bool
 	fromRow []func(tenantFigures)
-	// cache, when set, answers for what is kept per organization (its join
-	// link) of tenant, and keeps what the batch reads of it; gen is the
-	// cache's generation from before the batch was queued. Only
-	// readTenant's batches have one: one in a transaction could see, and
-	// keep, its own uncommitted writes.
-	cache  *entryCache
-	tenant uuid.UUID
-	gen    uint64
+	// cache, when set, answers for what is kept of tenant (orgKept) and
+	// keeps what the batch reads of it; gen and listGen are the cache's
+	// generations from before the batch was queued. Only readTenant's
+	// batches have one: one in a transaction could see, and keep, its own
+	// uncommitted writes.
+	cache        *entryCache
+	tenant       uuid.UUID
+	gen, listGen uint64
 }
 
 // tenantFigures are what the tenant row keeps about the organization as a
@@ -62,7 +62,8 @@ func (db *DB) ReadTenant(ctx context.Context, fn func(*Batch)) error {
 // from them, and reads that ask for nothing more cost no round trip at all.
 // Otherwise the statement that sets the tenant reads them.
 func (db *DB) readTenant(ctx context.Context, id uuid.UUID, figures *tenantFigures, fn func(*Batch)) error {
-	b := Batch{opened: true, cache: db.entries, tenant: id, gen: db.entries.generation()}
+	b := Batch{opened: true, cache: db.entries, tenant: id,
+		gen: db.entries.generation(), listGen: db.entries.listGeneration()}
 	opener := b.b.Queue(setTenantSQL, id.String())
 	fn(&b)
 	if figures != nil {

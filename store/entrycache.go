@@ -46,12 +46,20 @@ type entryCache struct {
 	// it: the list goes with a notice of the user or of any of them.
 	userOrgs map[uuid.UUID]keptOrgs
 	listedIn map[uuid.UUID]map[uuid.UUID]struct{}
+	// listOf names, for each session token hash in a member's kept list of
+	// sessions (orgKept.sessions), that list: the session's notice drops it.
+	listOf map[string]sessionList
 
 	// gen counts invalidations. Enter reads it before asking the
 	// database and keeps the answer only if no invalidation came in
 	// between: the answer may predate a change whose notice was already
 	// applied.
 	gen atomic.Uint64
+	// listGen counts invalidations that name only members' lists of
+	// sessions (a new session of theirs, "l:"); a kept list checks it
+	// beside gen, and nothing else does, so a login does not refuse the
+	// keeping of the entries read meanwhile.
+	listGen atomic.Uint64
 	// heard is when the watcher last heard its own probe (UnixNano); zero
 	// while it is not listening.
 	heard atomic.Int64
@@ -87,6 +95,7 @@ func newEntryCache(max int) *entryCache {
 		bySlug:     make(map[string]uuid.UUID),
 		userOrgs:   make(map[uuid.UUID]keptOrgs),
 		listedIn:   make(map[uuid.UUID]map[uuid.UUID]struct{}),
+		listOf:     make(map[string]sessionList),
 	}
 }
 
@@ -151,6 +160,15 @@ func (c *entryCache) generation() uint64 {
 		return 0
 	}
 	return c.gen.Load()
+}
+
+// listGeneration is read, beside generation, before reading a member's
+// list of sessions (see listGen).
+func (c *entryCache) listGeneration() uint64 {
+	if c == nil {
+		return 0
+	}
+	return c.listGen.Load()
 }
 
 // put keeps e (the entry of a live session, expiring at expiry: a member's,
@@ -265,12 +283,22 @@ type change struct {
 	tenants   []uuid.UUID
 	users     []uuid.UUID
 	operators []uuid.UUID
+	lists     []sessionList // members' lists of their sessions
 }
 
 // drop forgets the entries ch names.
 func (c *entryCache) drop(ch *change) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !ch.all && len(ch.sessions)+len(ch.tenants)+len(ch.users)+len(ch.operators) == 0 {
+		// Only members' lists of sessions: nothing else kept can have
+		// changed, so only reads of such lists must not be kept.
+		c.listGen.Add(1)
+		for _, l := range ch.lists {
+			c.forgetSessionListLocked(l)
+		}
+		return
+	}
 	c.gen.Add(1)
 	if ch.all {
 		clear(c.byHash)
@@ -281,11 +309,18 @@ func (c *entryCache) drop(ch *change) {
 		clear(c.bySlug)
 		clear(c.userOrgs)
 		clear(c.listedIn)
+		clear(c.listOf)
 		c.orgMembers = 0
 		return
 	}
 	for _, h := range ch.sessions {
 		c.dropLocked(string(h))
+		if l, ok := c.listOf[string(h)]; ok {
+			c.forgetSessionListLocked(l)
+		}
+	}
+	for _, l := range ch.lists {
+		c.forgetSessionListLocked(l)
 	}
 	for _, id := range ch.tenants {
 		for k := range c.byTenant[id] {
@@ -319,6 +354,13 @@ func parseChange(payload string) *change {
 	case "s":
 		if h, err := hex.DecodeString(arg); err == nil {
 			return &change{sessions: [][]byte{h}}
+		}
+	case "l":
+		t, u, _ := strings.Cut(arg, ":")
+		tenant, err1 := uuid.Parse(t)
+		user, err2 := uuid.Parse(u)
+		if err1 == nil && err2 == nil {
+			return &change{lists: []sessionList{{tenant: tenant, user: user}}}
 		}
 	case "t", "u", "o":
 		if id, err := uuid.Parse(arg); err == nil {

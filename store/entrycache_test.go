@@ -63,7 +63,7 @@ func TestEntryCache(t *testing.T) {
 	}
 	sessionFor(t, f, f.ctxA, "tok-ann", f.userA)
 	sessionFor(t, f, f.ctxA, "tok-carl", carl)
-	sessionFor(t, f, f.ctxB, "tok-ann-at-b", f.userA) // no member: never kept
+	sessionFor(t, f, f.ctxB, "tok-ann-at-b", f.userA) // no member's
 
 	// warm enters token on both servers and checks the second Enter is a hit.
 	warm := func(t *testing.T, slug, token string) {
@@ -750,4 +750,61 @@ func join(t *testing.T, db *store.DB, tenant, user uuid.UUID, role string) *stor
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestSessionListKept covers a member's list of their sessions kept per
+// organization: from memory, with the caller's session first, until one of
+// the sessions changes or a new one is theirs (migration 00022).
+func TestSessionListKept(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	one := f.db.Server(t)
+	storetest.Sync(t, one)
+	owner := f.db.OwnerConn(t)
+	defer owner.Close(ctx)
+
+	list := func(t *testing.T, current string) string {
+		t.Helper()
+		var l []store.Session
+		if err := one.ReadTenant(f.ctxA, func(b *store.Batch) { b.FindUserSessions(f.userA.ID, current, &l) }); err != nil {
+			t.Fatal(err)
+		}
+		var s []string
+		for _, x := range l {
+			mark := ""
+			if x.Current {
+				mark = "*"
+			}
+			s = append(s, x.UserAgent+mark)
+		}
+		return strings.Join(s, ",")
+	}
+	sessionFor(t, f, f.ctxA, "s-1", f.userA)
+	behindTriggers(t, owner, "sessions", "sessions_entry_update", f.a.ID, `UPDATE sessions SET user_agent = 'one'`)
+	storetest.Sync(t, one)
+	if got := list(t, "s-1"); got != "one*" {
+		t.Fatalf("Ann's sessions: %q", got)
+	}
+	behindTriggers(t, owner, "sessions", "sessions_entry_update", f.a.ID, `UPDATE sessions SET user_agent = 'quiet'`)
+	if got := list(t, "s-1"); got != "one*" {
+		t.Fatalf("second read %q: not from memory", got)
+	}
+	// A new session of hers, made elsewhere: its notice brings it here.
+	sessionFor(t, f, f.ctxA, "s-2", f.userA)
+	storetest.Sync(t, one)
+	// Its user agent is unknown (""): the caller's session first, marked.
+	if got := list(t, "s-2"); got != "*,quiet" {
+		t.Fatalf("after a new session: %q, want both, read again", got)
+	}
+	if got := list(t, "s-1"); got != "quiet*," {
+		t.Fatalf("the same list for the other session: %q", got)
+	}
+	// One revoked here: dropped at once.
+	if err := one.TenantSessions().DeleteCtx(f.ctxA, "s-2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(t, "s-1"); got != "quiet*" {
+		t.Fatalf("after revoking s-2: %q", got)
+	}
 }

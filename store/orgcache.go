@@ -31,6 +31,22 @@ type orgKept struct {
 	// members are members read by id (a member's page), each with their
 	// custom role; an id read and not found is not kept.
 	members map[uuid.UUID]kept[*Member]
+	// sessions are members' lists of their live sessions, by user (their
+	// account's sessions page), dropped with any session in them (its
+	// notice, entryCache.listOf) or with a session that becomes the user's
+	// ("l:", migration 00022).
+	sessions map[uuid.UUID]keptSessions
+}
+
+// sessionList names a member's list of their sessions in an organization.
+type sessionList struct{ tenant, user uuid.UUID }
+
+// keptSessions is a kept list of sessions, none marked current, with each
+// session's token hash.
+type keptSessions struct {
+	list   []Session
+	hashes [][]byte
+	stored time.Time
 }
 
 // kept is one kept read: its answer, and when it was stored (zero: never).
@@ -203,12 +219,82 @@ func (c *entryCache) orgLocked(tenant uuid.UUID) *orgKept {
 // forgetOrgLocked drops what is kept of tenant. c.mu is held.
 func (c *entryCache) forgetOrgLocked(tenant uuid.UUID) {
 	if o := c.orgs[tenant]; o != nil {
+		for user := range o.sessions {
+			c.forgetSessionListLocked(sessionList{tenant: tenant, user: user})
+		}
 		c.orgMembers -= len(o.members)
 		if slug := o.tenant.v.Slug; slug != "" && c.bySlug[slug] == tenant {
 			delete(c.bySlug, slug)
 		}
 		delete(c.orgs, tenant)
 	}
+}
+
+// sessionsOf returns a copy of the kept list l, without the sessions that
+// have expired since, and the token hash of each, if it is kept and fresh.
+func (c *entryCache) sessionsOf(l sessionList) ([]Session, [][]byte, bool) {
+	var list []Session
+	var hashes [][]byte
+	ok := c.readOrg(l.tenant, func(o *orgKept, fresh func(time.Time) bool) bool {
+		k, ok := o.sessions[l.user]
+		if !ok || !fresh(k.stored) {
+			return false
+		}
+		now := time.Now()
+		for i, s := range k.list {
+			if s.Expiry.After(now) {
+				list, hashes = append(list, s), append(hashes, k.hashes[i])
+			}
+		}
+		return true
+	})
+	return list, hashes, ok
+}
+
+// keepSessions keeps list (hashes are its sessions' token hashes), read
+// after gen and listGen, as l, as keepOrgRead keeps a read. The cache keeps at most max
+// lists in all: past that, a random one goes.
+func (c *entryCache) keepSessions(l sessionList, gen, listGen uint64, list []Session, hashes [][]byte) {
+	if c == nil {
+		return
+	}
+	k := keptSessions{list: slices.Clone(list), hashes: slices.Clone(hashes), stored: time.Now()}
+	if !c.live(k.stored) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen.Load() != gen || c.listGen.Load() != listGen {
+		return
+	}
+	c.forgetSessionListLocked(l)
+	evictOne(c.listOf, c.max, func(h string) { c.forgetSessionListLocked(c.listOf[h]) })
+	o := c.orgLocked(l.tenant)
+	if o.sessions == nil {
+		o.sessions = make(map[uuid.UUID]keptSessions)
+	}
+	o.sessions[l.user] = k
+	for _, h := range k.hashes {
+		c.listOf[string(h)] = l
+	}
+}
+
+// forgetSessionListLocked drops the kept list l. c.mu is held.
+func (c *entryCache) forgetSessionListLocked(l sessionList) {
+	o := c.orgs[l.tenant]
+	if o == nil {
+		return
+	}
+	k, ok := o.sessions[l.user]
+	if !ok {
+		return
+	}
+	for _, h := range k.hashes {
+		if c.listOf[string(h)] == l {
+			delete(c.listOf, string(h))
+		}
+	}
+	delete(o.sessions, l.user)
 }
 
 // keptOrgs is a user's list of organizations in the cache (the switcher's),

@@ -125,6 +125,9 @@ func (s *TenantSessions) CommitCtx(ctx context.Context, token string, b []byte, 
 	hash := hashToken(token)
 	err := s.db.InTenant(ctx, func(tx *Tx) error {
 		tx.onlySession(hash)
+		if userID != nil { // it may be newly theirs: their kept list goes
+			tx.ch.lists = append(tx.ch.lists, sessionList{tenant: tx.TenantID, user: *userID})
+		}
 		_, err := tx.tx.Exec(ctx, `
 			INSERT INTO sessions (tenant_id, token_hash, data, expiry, user_id, ip, user_agent)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)
