@@ -1,19 +1,22 @@
 -- Each server keeps, beside the entries, reads of an organization as a
 -- whole (store's orgKept): its row as visitors find it by slug, its join
 -- link, its custom roles with their member counts, members read by id,
--- and a member's own sessions. The settings and roles pages show nothing else from the
--- database, so like the security settings they are served without a round
--- trip, and a member's page needs no statement for its role choices.
+-- invitations read by their link's token, and a member's own sessions. The
+-- pages that show nothing else from the database are then served, when
+-- viewed again, without a round trip, like the security settings.
 --
 -- That holds only if every change of what is kept announces the
 -- organization on atrium_entry. Memberships already do (their own trigger
 -- for updates and deletes, the tenant row's member count for inserts and
 -- deletes). Roles announced updates and deletes but not a new role; join
--- links nothing. Both now announce every insert, update and delete. The
--- name shown for who last changed the join link is a copy too: renaming a
--- member announces each of their organizations already (their memberships'
--- copies change, migration 00017); an author who has since left is shown
--- as they were for at most the cache's maximum age.
+-- links and invitations nothing. Roles and join links now announce every
+-- insert, update and delete; invitations every update (accepted, revoked,
+-- renewed with a new token) and delete: an invitation is kept only once
+-- read by its token, which a new one's nobody has read yet. The names
+-- shown of who invited someone or last changed the join link are copies
+-- too: renaming a member announces each of their organizations already
+-- (their memberships' copies change, migration 00017); someone who has
+-- since left is shown as they were for at most the cache's maximum age.
 --
 -- Each server also keeps, per user, the list of their organizations (the
 -- organization switcher's). It goes with a notice of any organization in
@@ -50,6 +53,8 @@ CREATE TRIGGER roles_entry_change AFTER INSERT OR UPDATE OR DELETE ON roles
     FOR EACH ROW EXECUTE FUNCTION notify_entry_change();
 CREATE TRIGGER tenant_join_links_entry_change AFTER INSERT OR UPDATE OR DELETE ON tenant_join_links
     FOR EACH ROW EXECUTE FUNCTION notify_entry_change();
+CREATE TRIGGER invites_entry_change AFTER UPDATE OR DELETE ON invites
+    FOR EACH ROW EXECUTE FUNCTION notify_entry_change();
 
 -- +goose StatementBegin
 CREATE FUNCTION notify_member_joined() RETURNS trigger
@@ -82,6 +87,7 @@ DROP TRIGGER sessions_listed_insert ON sessions;
 DROP FUNCTION notify_session_listed();
 DROP TRIGGER memberships_user_joined ON memberships;
 DROP FUNCTION notify_member_joined();
+DROP TRIGGER invites_entry_change ON invites;
 DROP TRIGGER tenant_join_links_entry_change ON tenant_join_links;
 DROP TRIGGER roles_entry_change ON roles;
 CREATE TRIGGER roles_entry_change AFTER UPDATE OR DELETE ON roles

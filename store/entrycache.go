@@ -38,9 +38,9 @@ type entryCache struct {
 	byOperator map[uuid.UUID]map[string]struct{}
 	// orgs keeps reads of organizations as a whole (see orgKept), dropped
 	// with the organization's entries.
-	orgs       map[uuid.UUID]*orgKept
-	orgMembers int                  // members kept in orgs, in all
-	bySlug     map[string]uuid.UUID // the orgs whose tenant is kept, by slug
+	orgs     map[uuid.UUID]*orgKept
+	orgKeyed int                  // keyed reads (members, invites) kept in orgs, in all
+	bySlug   map[string]uuid.UUID // the orgs whose tenant is kept, by slug
 	// userOrgs keeps users' lists of their organizations (the switcher's),
 	// and listedIn, for each organization, the users whose kept list has
 	// it: the list goes with a notice of the user or of any of them.
@@ -310,7 +310,7 @@ func (c *entryCache) drop(ch *change) {
 		clear(c.userOrgs)
 		clear(c.listedIn)
 		clear(c.listOf)
-		c.orgMembers = 0
+		c.orgKeyed = 0
 		return
 	}
 	for _, h := range ch.sessions {

@@ -152,51 +152,62 @@ func TestOrgKept(t *testing.T) {
 	count := func(c *entryCache) int {
 		n := 0
 		for _, o := range c.orgs {
-			n += len(o.members)
+			n += len(o.members) + len(o.invites)
 		}
 		return n
+	}
+	keepMember := func(c *entryCache, tenant uuid.UUID, gen uint64, m *Member) {
+		keepOrgKeyed(c, tenant, gen, membersAt, m.ID, cloneMember, m)
+	}
+	member := func(c *entryCache, tenant, id uuid.UUID) (*Member, bool) {
+		return orgKeyedRead(c, tenant, members, id, cloneMember)
 	}
 	c := liveCache(3)
 	tenants := []uuid.UUID{uuid.New(), uuid.New(), uuid.New(), uuid.New()}
 	for i := range 10 {
-		keepOrgMember(c, tenants[i%len(tenants)], c.generation(), &Member{ID: uuid.New(), Name: fmt.Sprint(i)})
-		if len(c.orgs) > 3 || c.orgMembers > 3 || c.orgMembers != count(c) {
-			t.Fatalf("after %d members: %d organizations, %d members counted, %d kept", i+1, len(c.orgs), c.orgMembers, count(c))
+		tenant := tenants[i%len(tenants)]
+		if i%2 == 0 {
+			keepMember(c, tenant, c.generation(), &Member{ID: uuid.New(), Name: fmt.Sprint(i)})
+		} else {
+			keepOrgKeyed(c, tenant, c.generation(), invitesAt, fmt.Sprint(i), cloneInvite, keptInvite{invite: &Invite{}})
+		}
+		if len(c.orgs) > 3 || c.orgKeyed > 3 || c.orgKeyed != count(c) {
+			t.Fatalf("after %d reads: %d organizations, %d counted, %d kept", i+1, len(c.orgs), c.orgKeyed, count(c))
 		}
 	}
 	for _, id := range tenants {
 		c.drop(&change{tenants: []uuid.UUID{id}})
-		if c.orgMembers != count(c) {
-			t.Fatalf("after a drop: %d members counted, %d kept", c.orgMembers, count(c))
+		if c.orgKeyed != count(c) {
+			t.Fatalf("after a drop: %d counted, %d kept", c.orgKeyed, count(c))
 		}
 	}
 
 	m := &Member{ID: uuid.New(), Permissions: []string{"audit.read"}}
 	gen := c.generation()
 	c.drop(&change{users: []uuid.UUID{uuid.New()}}) // any notice, while the read was out
-	keepOrgMember(c, tenants[0], gen, m)
+	keepMember(c, tenants[0], gen, m)
 	keepOrgRead(c, tenants[0], gen, pickRoles, cloneRoles, []Role{{Name: "r"}})
-	if _, ok := orgMember(c, tenants[0], m.ID); ok {
+	if _, ok := member(c, tenants[0], m.ID); ok {
 		t.Fatal("kept a member read before an invalidation")
 	}
 	if _, ok := orgRead(c, tenants[0], pickRoles, cloneRoles); ok {
 		t.Fatal("kept roles read before an invalidation")
 	}
 
-	keepOrgMember(c, tenants[0], c.generation(), m)
+	keepMember(c, tenants[0], c.generation(), m)
 	m.Permissions[0] = "scribbled" // the caller's, not the cache's
-	got, ok := orgMember(c, tenants[0], m.ID)
+	got, ok := member(c, tenants[0], m.ID)
 	if !ok || got.Permissions[0] != "audit.read" {
 		t.Fatalf("kept member: %+v, %v", got, ok)
 	}
 	got.Permissions[0] = "scribbled"
-	if again, _ := orgMember(c, tenants[0], m.ID); again.Permissions[0] != "audit.read" {
+	if again, _ := member(c, tenants[0], m.ID); again.Permissions[0] != "audit.read" {
 		t.Fatal("an answer shares the cache's permissions")
 	}
 	k := c.orgs[tenants[0]].members[m.ID]
 	k.stored = time.Now().Add(-2 * c.maxAge)
 	c.orgs[tenants[0]].members[m.ID] = k
-	if _, ok := orgMember(c, tenants[0], m.ID); ok {
+	if _, ok := member(c, tenants[0], m.ID); ok {
 		t.Fatal("answered with a member older than maxAge")
 	}
 }

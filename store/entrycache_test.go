@@ -435,11 +435,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // notice (migration 00022), including a row inserted where none was kept.
 func TestOrganizationReads(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f, one, two, owner := keptFixture(t)
 	ctx := context.Background()
-	one, two := f.db.Server(t), f.db.Server(t)
-	storetest.Sync(t, one) // both hear the channel: the cache answers
-	storetest.Sync(t, two)
 
 	read := func(t *testing.T, db *store.DB, tctx context.Context) *store.JoinLink {
 		t.Helper()
@@ -455,8 +452,6 @@ func TestOrganizationReads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	owner := f.db.OwnerConn(t)
-	defer owner.Close(ctx)
 	// quietly changes alpha's link behind the trigger's back: whoever still
 	// shows the old domain answered from memory.
 	quietly := func(t *testing.T, domain string) {
@@ -679,13 +674,8 @@ func behindTriggers(t *testing.T, owner *pgx.Conn, table, trigger string, tenant
 // rename, a departure), through the server itself or another.
 func TestUserOrganizationsKept(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f, one, two, owner := keptFixture(t)
 	ctx := context.Background()
-	one, two := f.db.Server(t), f.db.Server(t)
-	storetest.Sync(t, one)
-	storetest.Sync(t, two)
-	owner := f.db.OwnerConn(t)
-	defer owner.Close(ctx)
 
 	names := func(t *testing.T, db *store.DB) string {
 		t.Helper()
@@ -757,12 +747,7 @@ func join(t *testing.T, db *store.DB, tenant, user uuid.UUID, role string) *stor
 // the sessions changes or a new one is theirs (migration 00022).
 func TestSessionListKept(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	ctx := context.Background()
-	one := f.db.Server(t)
-	storetest.Sync(t, one)
-	owner := f.db.OwnerConn(t)
-	defer owner.Close(ctx)
+	f, one, _, owner := keptFixture(t)
 
 	list := func(t *testing.T, current string) string {
 		t.Helper()
@@ -807,4 +792,65 @@ func TestSessionListKept(t *testing.T) {
 	if got := list(t, "s-1"); got != "quiet*" {
 		t.Fatalf("after revoking s-2: %q", got)
 	}
+}
+
+// TestInviteKept covers invitations kept by their link's token: from
+// memory until the invitation changes (migration 00022), through the
+// server itself or another.
+func TestInviteKept(t *testing.T) {
+	t.Parallel()
+	f, one, two, owner := keptFixture(t)
+	ctx := context.Background()
+
+	var inv *store.Invite
+	if err := one.InTenant(f.ctxA, func(tx *store.Tx) (err error) {
+		inv, err = tx.CreateInvite(ctx, "new@alpha.test", "member", "inv-1", f.userA.ID, time.Now().Add(time.Hour))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	visit := func(t *testing.T, db *store.DB, token string) (*store.Invite, bool) {
+		t.Helper()
+		var i *store.Invite
+		var has bool
+		if _, err := db.Visit(ctx, "alpha", "", func(b *store.Batch) { b.FindInviteByToken(token, &i, &has) }); err != nil {
+			t.Fatal(err)
+		}
+		return i, has
+	}
+	// The first visit finds the organization by its slug, the second
+	// reads under the organization kept and keeps the invitation.
+	for range 2 {
+		if i, has := visit(t, one, "inv-1"); i == nil || i.ID != inv.ID || i.Role != "member" || i.InvitedBy != "Ann" || has {
+			t.Fatalf("the invitation: %+v, has an account: %v", i, has)
+		}
+	}
+	behindTriggers(t, owner, "invites", "invites_entry_change", f.a.ID, `UPDATE invites SET role = 'admin'`)
+	if i, _ := visit(t, one, "inv-1"); i.Role != "member" {
+		t.Fatalf("second read %q: not from memory", i.Role)
+	}
+	if i, _ := visit(t, one, "inv-2"); i != nil {
+		t.Fatalf("a token nobody was given: %+v", i)
+	}
+	// Revoked through the other server: gone from memory with the notice.
+	if err := two.InTenant(f.ctxA, func(tx *store.Tx) error { return tx.RevokeInvite(ctx, inv.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	storetest.Sync(t, one)
+	if i, _ := visit(t, one, "inv-1"); i == nil || i.RevokedAt == nil || i.Role != "admin" {
+		t.Fatalf("after it was revoked elsewhere: %+v", i)
+	}
+}
+
+// keptFixture is the fixture of the tests of kept reads: two servers that
+// hear the channel (so their caches answer) and the owner's connection.
+func keptFixture(t *testing.T) (f *fixture, one, two *store.DB, owner *pgx.Conn) {
+	t.Helper()
+	f = newFixture(t)
+	one, two = f.db.Server(t), f.db.Server(t)
+	storetest.Sync(t, one)
+	storetest.Sync(t, two)
+	owner = f.db.OwnerConn(t)
+	t.Cleanup(func() { owner.Close(context.Background()) })
+	return f, one, two, owner
 }

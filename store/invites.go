@@ -59,11 +59,21 @@ func (tx *Tx) FindInviteByID(ctx context.Context, id uuid.UUID) (*Invite, error)
 // token, open or not, into dst, and into hasAccount whether an account with
 // its address exists (the link's page asks such a person for their
 // password instead of a new one). dst stays nil when there is no such
-// invite in the tenant, which includes an altered token.
+// invite in the tenant, which includes an altered token. Read through
+// ReadTenant (or Visit), an invite found is kept for the organization
+// (orgKept) until it or the organization changes; hasAccount with it, for
+// at most the cache's maximum age (accepting checks again).
 func (b *Batch) FindInviteByToken(token string, dst **Invite, hasAccount *bool) {
-	queueOne(b, dst, func(i *Invite) []any { return append(i.fields(), hasAccount) },
-		`SELECT `+inviteColumns+`, EXISTS (SELECT 1 FROM users a WHERE a.email = i.email)
-		FROM invites i LEFT JOIN users u ON u.id = i.invited_by WHERE i.token_hash = $1`, hashToken(token))
+	hash := hashToken(token)
+	if k, ok := orgKeyedRead(b.cache, b.tenant, invites, string(hash), cloneInvite); ok {
+		*dst, *hasAccount = k.invite, k.hasAccount
+		return
+	}
+	cache, tenant, gen := b.cache, b.tenant, b.gen
+	queueOneThen(b, dst, func(i *Invite) []any { return append(i.fields(), hasAccount) }, func(i *Invite) {
+		keepOrgKeyed(cache, tenant, gen, invitesAt, string(hash), cloneInvite, keptInvite{invite: i, hasAccount: *hasAccount})
+	}, `SELECT `+inviteColumns+`, EXISTS (SELECT 1 FROM users a WHERE a.email = i.email)
+		FROM invites i LEFT JOIN users u ON u.id = i.invited_by WHERE i.token_hash = $1`, hash)
 }
 
 // FindOpenInviteByEmail returns the invite to email that is neither

@@ -72,12 +72,12 @@ func (tx *Tx) CreateMembership(ctx context.Context, userID uuid.UUID, role strin
 // Read through ReadTenant (or a cached entry), a member found is kept for
 // the organization (orgKept) and costs no statement until it changes.
 func (b *Batch) FindMemberByID(id uuid.UUID, dst **Member) {
-	if m, ok := orgMember(b.cache, b.tenant, id); ok {
+	if m, ok := orgKeyedRead(b.cache, b.tenant, members, id, cloneMember); ok {
 		*dst = m
 		return
 	}
 	cache, tenant, gen := b.cache, b.tenant, b.gen
-	queueOneThen(b, dst, (*Member).fields, func(m *Member) { keepOrgMember(cache, tenant, gen, m) },
+	queueOneThen(b, dst, (*Member).fields, func(m *Member) { keepOrgKeyed(cache, tenant, gen, membersAt, id, cloneMember, m) },
 		memberSelect+" WHERE m.id = $1", id)
 }
 

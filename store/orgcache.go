@@ -29,8 +29,12 @@ type orgKept struct {
 	joinLink kept[*JoinLink] // nil: the organization has none
 	roles    kept[[]Role]    // with their member counts
 	// members are members read by id (a member's page), each with their
-	// custom role; an id read and not found is not kept.
+	// custom role, and invites invitations read by their link's token hash
+	// (the invitation page), each with whether an account has its address;
+	// what is read and not found is not kept. The cache keeps at most max
+	// of these in all (entryCache.orgKeyed).
 	members map[uuid.UUID]kept[*Member]
+	invites map[string]kept[keptInvite]
 	// sessions are members' lists of their live sessions, by user (their
 	// account's sessions page), dropped with any session in them (its
 	// notice, entryCache.listOf) or with a session that becomes the user's
@@ -112,52 +116,66 @@ func keepOrgRead[T any](c *entryCache, tenant uuid.UUID, gen uint64, pick func(*
 	*pick(o) = kept[T]{v: v, stored: now}
 }
 
-// orgMember returns a copy of tenant's member id, if one is kept and fresh.
-func orgMember(c *entryCache, tenant, id uuid.UUID) (*Member, bool) {
-	var m *Member
+// keptInvite is an invitation as its link's page reads it.
+type keptInvite struct {
+	invite     *Invite
+	hasAccount bool // an account with its address existed when it was read
+}
+
+// orgKeyedRead returns a copy (through clone) of the read of tenant under
+// key in the map pick selects, if one is kept and fresh.
+func orgKeyedRead[K comparable, V any](c *entryCache, tenant uuid.UUID, pick func(*orgKept) map[K]kept[V], key K, clone func(V) V) (V, bool) {
+	var v V
 	ok := c.readOrg(tenant, func(o *orgKept, fresh func(time.Time) bool) bool {
-		k, ok := o.members[id]
+		k, ok := pick(o)[key]
 		if !ok || !fresh(k.stored) {
 			return false
 		}
-		m = cloneMember(k.v)
+		v = clone(k.v)
 		return true
 	})
-	return m, ok
+	return v, ok
 }
 
-// keepOrgMember keeps a copy of m, a member of tenant read after gen, as
-// keepOrgRead keeps a read. The cache keeps at most max members in all:
-// past that, a random organization's go.
-func keepOrgMember(c *entryCache, tenant uuid.UUID, gen uint64, m *Member) {
-	if c == nil || m == nil {
+// keepOrgKeyed keeps a copy (through clone) of v, read after gen, as
+// tenant's read under key in the map at *pick, as keepOrgRead keeps a read.
+// Past max such reads in all, random organizations' go.
+func keepOrgKeyed[K comparable, V any](c *entryCache, tenant uuid.UUID, gen uint64, pick func(*orgKept) *map[K]kept[V], key K, clone func(V) V, v V) {
+	if c == nil {
 		return
 	}
 	now := time.Now()
 	if !c.live(now) {
 		return
 	}
-	m = cloneMember(m)
+	v = clone(v)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen.Load() != gen {
 		return
 	}
 	o := c.orgLocked(tenant)
-	if _, ok := o.members[m.ID]; !ok {
+	m := pick(o)
+	if _, ok := (*m)[key]; !ok {
 		for _, other := range c.orgs { // Go's map order picks the victims
-			if c.orgMembers < c.max {
+			if c.orgKeyed < c.max {
 				break
 			}
-			c.orgMembers -= len(other.members)
-			other.members = nil
+			c.orgKeyed -= other.forgetKeyed()
 		}
-		if o.members == nil {
-			o.members = make(map[uuid.UUID]kept[*Member])
+		if *m == nil {
+			*m = make(map[K]kept[V])
 		}
-		c.orgMembers++
+		c.orgKeyed++
 	}
-	o.members[m.ID] = kept[*Member]{v: m, stored: now}
+	(*m)[key] = kept[V]{v: v, stored: now}
+}
+
+// forgetKeyed drops o's keyed reads and returns how many there were.
+func (o *orgKept) forgetKeyed() int {
+	n := len(o.members) + len(o.invites)
+	o.members, o.invites = nil, nil
+	return n
 }
 
 // orgTenant returns the organization kept under slug, if one is kept and
@@ -222,7 +240,7 @@ func (c *entryCache) forgetOrgLocked(tenant uuid.UUID) {
 		for user := range o.sessions {
 			c.forgetSessionListLocked(sessionList{tenant: tenant, user: user})
 		}
-		c.orgMembers -= len(o.members)
+		c.orgKeyed -= o.forgetKeyed()
 		if slug := o.tenant.v.Slug; slug != "" && c.bySlug[slug] == tenant {
 			delete(c.bySlug, slug)
 		}
@@ -363,6 +381,17 @@ func (c *entryCache) forgetUserOrgsLocked(user uuid.UUID) {
 
 func pickJoinLink(o *orgKept) *kept[*JoinLink] { return &o.joinLink }
 func pickRoles(o *orgKept) *kept[[]Role]       { return &o.roles }
+
+func members(o *orgKept) map[uuid.UUID]kept[*Member]    { return o.members }
+func membersAt(o *orgKept) *map[uuid.UUID]kept[*Member] { return &o.members }
+func invites(o *orgKept) map[string]kept[keptInvite]    { return o.invites }
+func invitesAt(o *orgKept) *map[string]kept[keptInvite] { return &o.invites }
+
+func cloneInvite(k keptInvite) keptInvite {
+	i := *k.invite
+	k.invite = &i
+	return k
+}
 
 func cloneJoinLink(l *JoinLink) *JoinLink {
 	if l == nil {
