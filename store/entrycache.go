@@ -10,17 +10,22 @@ import (
 	"github.com/google/uuid"
 )
 
-// entryCache keeps what Enter learned for signed-in members, and what
-// EnterConsole learned for signed-in operators, keyed by session token
-// hash, so that their next page view skips enter_tenant (or the console's
-// session read) and costs only the tenant setting and the page's own reads.
+// entryCache keeps what Enter learned for live sessions (signed-in members',
+// and sessions that are no member's, such as a login waiting for its second
+// factor), and what EnterConsole learned for signed-in operators, keyed by
+// session token hash, so that their next page view skips enter_tenant (or
+// the console's session read) and costs only the tenant setting and the
+// page's own reads. Beside the entries it keeps reads of organizations as
+// a whole and users' lists of their organizations (orgcache.go), which
+// spare those page reads too.
 //
 // It is only as fresh as what it hears. Every change that could alter an
-// entry (a session rewritten or deleted; an organization, its member count,
-// a membership, role, user or operator changed) is announced on the
-// atrium_entry channel by a trigger when its transaction commits
-// (migrations 00012, 00015 and 00016), and every server's
-// watcher (WatchChanges) drops the entries it names. Changes made through
+// entry or a kept read (a session rewritten or deleted; an organization,
+// its member count, a membership, role, join link, invitation, user or
+// operator changed; a membership or a signed-in session added) is
+// announced on the atrium_entry channel by a trigger when its transaction
+// commits (migrations 00012, 00015, 00016, 00021 and 00022), and every
+// server's watcher (WatchChanges) drops what it names. Changes made through
 // this DB are also dropped locally at commit, so a server reads its own
 // writes without waiting for the notification.
 //
