@@ -29,6 +29,9 @@
 -- (a login's new session, or one given a user) now announces the user's
 -- list in that organization ("l:<organization>:<user>").
 --
+-- The console's pages of the outbox are kept as well: any change to the
+-- outbox announces it ("x:outbox"), once per statement.
+--
 -- notify_entry_change took the organization from OLD, since it ran only
 -- after updates and deletes; it now takes it from whichever row there is.
 
@@ -81,7 +84,20 @@ CREATE TRIGGER sessions_listed_update AFTER UPDATE OF user_id ON sessions
     FOR EACH ROW WHEN (NEW.user_id IS NOT NULL AND OLD.user_id IS DISTINCT FROM NEW.user_id)
     EXECUTE FUNCTION notify_session_listed();
 
+-- +goose StatementBegin
+CREATE FUNCTION notify_outbox_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+BEGIN
+    PERFORM pg_notify('atrium_entry', 'x:outbox');
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+CREATE TRIGGER outbox_entry_change AFTER INSERT OR UPDATE OR DELETE ON outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox_change();
+
 -- +goose Down
+DROP TRIGGER outbox_entry_change ON outbox;
+DROP FUNCTION notify_outbox_change();
 DROP TRIGGER sessions_listed_update ON sessions;
 DROP TRIGGER sessions_listed_insert ON sessions;
 DROP FUNCTION notify_session_listed();

@@ -18,11 +18,12 @@ type Batch struct {
 	// take their answer from them.
 	opened  bool
 	fromRow []func(tenantFigures)
-	// cache, when set, answers for what is kept of tenant (orgKept) and
-	// keeps what the batch reads of it; gen and listGen are the cache's
-	// generations from before the batch was queued. Only readTenant's
-	// batches have one: one in a transaction could see, and keep, its own
-	// uncommitted writes.
+	// cache, when set, answers for what is kept of tenant (orgKept), or of
+	// the system (the outbox) in a system batch, and keeps what the batch
+	// reads of it; gen and listGen are the cache's generations from before
+	// the batch was queued. Only batches outside a transaction have one
+	// (readTenant's, EnterConsole's, ReadSystemBatch's): one in a
+	// transaction could see, and keep, its own uncommitted writes.
 	cache        *entryCache
 	tenant       uuid.UUID
 	gen, listGen uint64
@@ -110,8 +111,11 @@ const openTenantSQL = `SELECT set_config('app.tenant_id', $1::text, true), t.mem
 // batched form, for console pages (whose reads usually travel in
 // EnterConsole's round trip instead).
 func (db *DB) ReadSystemBatch(ctx context.Context, fn func(*Batch)) error {
-	var b Batch
+	b := Batch{cache: db.entries, gen: db.entries.generation()}
 	fn(&b)
+	if b.b.Len() == 0 {
+		return nil // everything came from the cache
+	}
 	return translate(db.pool.SendBatch(ctx, &b.b).Close(), "read system")
 }
 

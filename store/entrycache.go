@@ -54,6 +54,8 @@ type entryCache struct {
 	// listOf names, for each session token hash in a member's kept list of
 	// sessions (orgKept.sessions), that list: the session's notice drops it.
 	listOf map[string]sessionList
+	// outbox keeps pages of the outbox (the console's), by size and offset.
+	outbox map[outboxPage]keptOutbox
 
 	// gen counts invalidations. Enter reads it before asking the
 	// database and keeps the answer only if no invalidation came in
@@ -101,6 +103,7 @@ func newEntryCache(max int) *entryCache {
 		userOrgs:   make(map[uuid.UUID]keptOrgs),
 		listedIn:   make(map[uuid.UUID]map[uuid.UUID]struct{}),
 		listOf:     make(map[string]sessionList),
+		outbox:     make(map[outboxPage]keptOutbox),
 	}
 }
 
@@ -213,14 +216,10 @@ func (c *entryCache) putConsole(hash []byte, e *ConsoleEntry, expiry time.Time, 
 // another entry when the cache is full, unless the cache is not listening
 // or an invalidation came in since gen was read.
 func (c *entryCache) keep(hash []byte, ce *cachedEntry, gen uint64) {
-	if !c.live(ce.stored) {
+	if !c.lockFor(gen, ce.stored) {
 		return
 	}
-	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen.Load() != gen {
-		return
-	}
 	k := string(hash)
 	c.dropLocked(k)
 	evictOne(c.byHash, c.max, c.dropLocked)
@@ -289,13 +288,14 @@ type change struct {
 	users     []uuid.UUID
 	operators []uuid.UUID
 	lists     []sessionList // members' lists of their sessions
+	outbox    bool          // the outbox
 }
 
 // drop forgets the entries ch names.
 func (c *entryCache) drop(ch *change) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !ch.all && len(ch.sessions)+len(ch.tenants)+len(ch.users)+len(ch.operators) == 0 {
+	if !ch.all && !ch.outbox && len(ch.sessions)+len(ch.tenants)+len(ch.users)+len(ch.operators) == 0 {
 		// Only members' lists of sessions: nothing else kept can have
 		// changed, so only reads of such lists must not be kept.
 		c.listGen.Add(1)
@@ -315,8 +315,12 @@ func (c *entryCache) drop(ch *change) {
 		clear(c.userOrgs)
 		clear(c.listedIn)
 		clear(c.listOf)
+		clear(c.outbox)
 		c.orgKeyed = 0
 		return
+	}
+	if ch.outbox {
+		clear(c.outbox)
 	}
 	for _, h := range ch.sessions {
 		c.dropLocked(string(h))
@@ -359,6 +363,10 @@ func parseChange(payload string) *change {
 	case "s":
 		if h, err := hex.DecodeString(arg); err == nil {
 			return &change{sessions: [][]byte{h}}
+		}
+	case "x":
+		if arg == "outbox" {
+			return &change{outbox: true}
 		}
 	case "l":
 		t, u, _ := strings.Cut(arg, ":")

@@ -854,3 +854,55 @@ func keptFixture(t *testing.T) (f *fixture, one, two *store.DB, owner *pgx.Conn)
 	t.Cleanup(func() { owner.Close(context.Background()) })
 	return f, one, two, owner
 }
+
+// TestOutboxKept covers the console's pages of the outbox kept in memory:
+// until any change to the outbox (migration 00022), through the server
+// itself or another.
+func TestOutboxKept(t *testing.T) {
+	t.Parallel()
+	_, one, two, owner := keptFixture(t)
+	ctx := context.Background()
+	send := func(t *testing.T, db *store.DB, to string) {
+		t.Helper()
+		if err := db.InSystem(ctx, func(tx *store.SysTx) error {
+			_, err := tx.CreateOutboxMessage(ctx, to, "Hello", "Body")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := func(t *testing.T, db *store.DB) (string, int) {
+		t.Helper()
+		var list []store.OutboxMessage
+		var total int
+		if err := db.ReadSystemBatch(ctx, func(b *store.Batch) { b.FindOutboxMessages(20, 0, &list, &total) }); err != nil {
+			t.Fatal(err)
+		}
+		var to []string
+		for _, m := range list {
+			to = append(to, m.To)
+		}
+		return strings.Join(to, ","), total
+	}
+	send(t, one, "a@x.test")
+	storetest.Sync(t, one)
+	if got, n := page(t, one); got != "a@x.test" || n != 1 {
+		t.Fatalf("the outbox: %q, %d", got, n)
+	}
+	behindTriggers(t, owner, "outbox", "outbox_entry_change", uuid.Nil,
+		`INSERT INTO outbox (to_email, subject, body) VALUES ('quiet@x.test', 'Hello', 'Body')`)
+	if got, n := page(t, one); got != "a@x.test" || n != 1 {
+		t.Fatalf("second read %q, %d: not from memory", got, n)
+	}
+	// A message sent through the other server: here with the notice.
+	send(t, two, "b@x.test")
+	storetest.Sync(t, one)
+	if got, n := page(t, one); got != "b@x.test,quiet@x.test,a@x.test" || n != 3 {
+		t.Fatalf("after a message sent elsewhere: %q, %d", got, n)
+	}
+	// One sent here: at once.
+	send(t, one, "c@x.test")
+	if got, n := page(t, one); n != 4 || !strings.HasPrefix(got, "c@x.test,") {
+		t.Fatalf("after a message sent here: %q, %d", got, n)
+	}
+}

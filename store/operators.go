@@ -75,7 +75,7 @@ func (db *DB) EnterConsole(ctx context.Context, token string, load func(*Batch))
 	gen := db.entries.generation()
 	var e ConsoleEntry
 	var expiry time.Time
-	var b Batch
+	b := Batch{cache: db.entries, gen: gen}
 	if token != "" {
 		b.b.Queue(`
 			SELECT s.data, s.updated_at, s.expiry, o.id, o.email, o.name

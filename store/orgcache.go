@@ -99,27 +99,35 @@ func (c *entryCache) readOrg(tenant uuid.UUID, find func(o *orgKept, fresh func(
 // invalidation came in since: the answer may predate a change whose notice
 // was already applied.
 func keepOrgRead[T any](c *entryCache, tenant uuid.UUID, gen uint64, pick func(*orgKept) *kept[T], clone func(T) T, v T) {
-	if c == nil {
-		return
-	}
 	now := time.Now()
-	if !c.live(now) {
+	if !c.lockFor(gen, now) {
 		return
 	}
-	v = clone(v) // the caller keeps v
-	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen.Load() != gen {
-		return
-	}
 	o := c.orgLocked(tenant)
-	*pick(o) = kept[T]{v: v, stored: now}
+	*pick(o) = kept[T]{v: clone(v), stored: now} // the caller keeps v
 }
 
 // keptInvite is an invitation as its link's page reads it.
 type keptInvite struct {
 	invite     *Invite
 	hasAccount bool // an account with its address existed when it was read
+}
+
+// lockFor takes the cache's lock to keep, at now, a read made after gen.
+// It does not, and says so, when there is no cache, the cache is not
+// listening, or an invalidation came in since gen: the read may predate a
+// change whose notice was already applied.
+func (c *entryCache) lockFor(gen uint64, now time.Time) bool {
+	if c == nil || !c.live(now) {
+		return false
+	}
+	c.mu.Lock()
+	if c.gen.Load() != gen {
+		c.mu.Unlock()
+		return false
+	}
+	return true
 }
 
 // orgKeyedRead returns a copy (through clone) of the read of tenant under
@@ -141,19 +149,12 @@ func orgKeyedRead[K comparable, V any](c *entryCache, tenant uuid.UUID, pick fun
 // tenant's read under key in the map at *pick, as keepOrgRead keeps a read.
 // Past max such reads in all, random organizations' go.
 func keepOrgKeyed[K comparable, V any](c *entryCache, tenant uuid.UUID, gen uint64, pick func(*orgKept) *map[K]kept[V], key K, clone func(V) V, v V) {
-	if c == nil {
-		return
-	}
 	now := time.Now()
-	if !c.live(now) {
+	if !c.lockFor(gen, now) {
 		return
 	}
-	v = clone(v)
-	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen.Load() != gen {
-		return
-	}
+	v = clone(v)
 	o := c.orgLocked(tenant)
 	m := pick(o)
 	if _, ok := (*m)[key]; !ok {
@@ -201,18 +202,11 @@ func orgTenant(c *entryCache, slug string) (atrium.Tenant, bool) {
 // keepOrgTenant keeps t, read by its slug after gen, as keepOrgRead keeps a
 // read.
 func keepOrgTenant(c *entryCache, gen uint64, t atrium.Tenant) {
-	if c == nil {
-		return
-	}
 	now := time.Now()
-	if !c.live(now) {
+	if !c.lockFor(gen, now) {
 		return
 	}
-	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen.Load() != gen {
-		return
-	}
 	o := c.orgLocked(t.ID)
 	if old := o.tenant.v.Slug; old != "" && old != t.Slug {
 		delete(c.bySlug, old)
@@ -273,16 +267,12 @@ func (c *entryCache) sessionsOf(l sessionList) ([]Session, [][]byte, bool) {
 // after gen and listGen, as l, as keepOrgRead keeps a read. The cache keeps at most max
 // lists in all: past that, a random one goes.
 func (c *entryCache) keepSessions(l sessionList, gen, listGen uint64, list []Session, hashes [][]byte) {
-	if c == nil {
-		return
-	}
 	k := keptSessions{list: slices.Clone(list), hashes: slices.Clone(hashes), stored: time.Now()}
-	if !c.live(k.stored) {
+	if !c.lockFor(gen, k.stored) {
 		return
 	}
-	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen.Load() != gen || c.listGen.Load() != listGen {
+	if c.listGen.Load() != listGen {
 		return
 	}
 	c.forgetSessionListLocked(l)
@@ -347,18 +337,11 @@ func (c *entryCache) userOrgList(user uuid.UUID) ([]Organization, bool) {
 // keepUserOrgList keeps user's list of organizations (tenants are their
 // ids), read after gen, as keepOrgRead keeps a read.
 func (c *entryCache) keepUserOrgList(user uuid.UUID, gen uint64, list []Organization, tenants []uuid.UUID) {
-	if c == nil {
-		return
-	}
 	k := keptOrgs{list: slices.Clone(list), tenants: slices.Clone(tenants), stored: time.Now()}
-	if !c.live(k.stored) {
+	if !c.lockFor(gen, k.stored) {
 		return
 	}
-	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen.Load() != gen {
-		return
-	}
 	c.forgetUserOrgsLocked(user)
 	evictOne(c.userOrgs, c.max, c.forgetUserOrgsLocked)
 	c.userOrgs[user] = k
@@ -418,4 +401,49 @@ func cloneRoles(rs []Role) []Role {
 		rs[i].Permissions = slices.Clone(rs[i].Permissions)
 	}
 	return rs
+}
+
+// outboxPage names a page of the outbox (the console's): its size and
+// offset.
+type outboxPage struct{ limit, offset int }
+
+// keptOutbox is a page of the outbox in the cache, with the outbox's size.
+// The outbox is system-wide: every change to it announces "x:" (migration
+// 00022), which drops every page.
+type keptOutbox struct {
+	list   []OutboxMessage
+	total  int
+	stored time.Time
+}
+
+// outboxPage returns a copy of the kept page p, if it is kept and fresh.
+func (c *entryCache) outboxPage(p outboxPage) (keptOutbox, bool) {
+	if c == nil {
+		return keptOutbox{}, false
+	}
+	now := time.Now()
+	if !c.live(now) {
+		return keptOutbox{}, false
+	}
+	c.mu.RLock()
+	k, ok := c.outbox[p]
+	c.mu.RUnlock()
+	if !ok || now.Sub(k.stored) > c.maxAge {
+		return keptOutbox{}, false
+	}
+	k.list = slices.Clone(k.list)
+	return k, true
+}
+
+// keepOutboxPage keeps page p, read after gen, as keepOrgRead keeps a read.
+func (c *entryCache) keepOutboxPage(p outboxPage, gen uint64, k keptOutbox) {
+	k.list, k.stored = slices.Clone(k.list), time.Now()
+	if !c.lockFor(gen, k.stored) {
+		return
+	}
+	defer c.mu.Unlock()
+	if _, ok := c.outbox[p]; !ok {
+		evictOne(c.outbox, c.max, func(old outboxPage) { delete(c.outbox, old) })
+	}
+	c.outbox[p] = k
 }

@@ -29,16 +29,23 @@ func (s *SysTx) CreateOutboxMessage(ctx context.Context, to, subject, body strin
 	if err != nil {
 		return nil, translate(err, "create outbox message")
 	}
+	s.ch.outbox = true
 	return &m, nil
 }
 
 // FindOutboxMessages queues a page of stored messages, newest first, into
 // list, and how many the outbox holds into total, for a system batch
 // (EnterConsole or ReadSystemBatch). limit is capped at 200 and defaults
-// to 20.
+// to 20. The page is kept in the entry cache until the outbox changes
+// (migration 00022).
 func (b *Batch) FindOutboxMessages(limit, offset int, list *[]OutboxMessage, total *int) {
 	if limit <= 0 || limit > 200 {
 		limit = 20
+	}
+	key := outboxPage{limit: limit, offset: offset}
+	if p, ok := b.cache.outboxPage(key); ok {
+		*list, *total = p.list, p.total
+		return
 	}
 	b.b.Queue(`SELECT count(*) FROM outbox`).QueryRow(func(row pgx.Row) error { return row.Scan(total) })
 	// The limit is written into the statement and the first page has no
@@ -49,11 +56,15 @@ func (b *Batch) FindOutboxMessages(limit, offset int, list *[]OutboxMessage, tot
 		sql += ` OFFSET $1`
 		args = append(args, offset)
 	}
+	cache, gen := b.cache, b.gen
 	b.b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
 		var err error
 		*list, err = collectPage(rows, limit, func(m *OutboxMessage) []any {
 			return []any{&m.ID, &m.CreatedAt, &m.To, &m.Subject, &m.Body}
 		})
+		if err == nil { // the count, queued first, is in
+			cache.keepOutboxPage(key, gen, keptOutbox{list: *list, total: *total})
+		}
 		return err
 	})
 }
