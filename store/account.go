@@ -217,14 +217,14 @@ func (s *SysTx) EachUserTenant(ctx context.Context, userID uuid.UUID, fn func(*T
 	return nil
 }
 
-// userTenants returns the live organizations userID belongs to, by slug.
-// The slugs come from the one narrow cross-tenant function (as for the
-// login chooser); the registry gives the rest.
+// userTenants returns the live organizations userID belongs to, in the
+// order the one narrow cross-tenant function gives them (by name, as the
+// login chooser and the switcher list them); the registry gives the rest.
 func (s *SysTx) userTenants(ctx context.Context, userID uuid.UUID) ([]Tenant, error) {
 	rows, err := s.tx.Query(ctx, `
 		SELECT t.id, t.slug, t.name, t.member_count, t.created_at
-		FROM user_organizations($1) o JOIN tenants t ON t.slug = o.slug
-		WHERE t.deleted_at IS NULL ORDER BY t.slug`, userID)
+		FROM user_organizations($1) WITH ORDINALITY o (slug, name, n) JOIN tenants t ON t.slug = o.slug
+		WHERE t.deleted_at IS NULL ORDER BY o.n`, userID)
 	if err != nil {
 		return nil, translate(err, "find user tenants")
 	}

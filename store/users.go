@@ -58,23 +58,17 @@ func (db *DB) UserOrganizations(ctx context.Context, userID uuid.UUID) ([]Organi
 		return list, nil
 	}
 	gen := db.entries.generation()
-	rows, err := db.pool.Query(ctx, `
-		SELECT t.id, o.slug, o.name
-		FROM user_organizations($1) WITH ORDINALITY o (slug, name, n) JOIN tenants t ON t.slug = o.slug
-		ORDER BY o.n`, userID)
-	if err != nil {
-		return nil, translate(err, "find user organizations")
-	}
-	var list []Organization
-	var ids []uuid.UUID
-	var id uuid.UUID
-	var org Organization
-	_, err = pgx.ForEachRow(rows, []any{&id, &org.Slug, &org.Name}, func() error {
-		list, ids = append(list, org), append(ids, id)
-		return nil
+	var tenants []Tenant
+	err := db.ReadSystem(ctx, func(tx *SysTx) (err error) {
+		tenants, err = tx.userTenants(ctx, userID)
+		return err
 	})
 	if err != nil {
-		return nil, translate(err, "find user organizations")
+		return nil, err
+	}
+	list, ids := make([]Organization, len(tenants)), make([]uuid.UUID, len(tenants))
+	for i, t := range tenants {
+		list[i], ids[i] = Organization{Slug: t.Slug, Name: t.Name}, t.ID
 	}
 	db.entries.keepUserOrgList(userID, gen, list, ids)
 	return list, nil
