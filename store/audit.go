@@ -89,44 +89,66 @@ const lookWindow = 10 * time.Minute
 // recorded once per operator and organization in lookWindow: reloading
 // the page is not news to the organization, and would bury its log. An
 // unknown or deleted organization is ENOTFOUND and nothing is recorded.
-// The operator comes from ctx. No entry changes, so the entry cache is
-// left alone.
+// The operator comes from ctx.
+//
+// When the entry cache keeps the organization's row (orgKept) and this
+// server knows that a look recorded within lookWindow covers this one
+// (db.looks), only the events are read, as the organization's own log
+// page reads them.
 func (db *DB) OperatorLook(ctx context.Context, slug string, limit int) (*Tenant, []AuditEvent, error) {
-	var t *Tenant
+	a := actorOf(ctx)
+	start := time.Now()
 	var events []AuditEvent
+	if row, ok := orgTenant(db.entries, slug); ok && a.id != nil && db.looks.covered(*a.id, row.ID, start) {
+		err := db.readTenant(ctx, row.ID, nil, func(b *Batch) { b.FindAuditEvents(AuditFilter{Limit: limit}, &events) })
+		if err != nil {
+			return nil, nil, err
+		}
+		return &row.Tenant, events, nil
+	}
+	gen := db.entries.generation()
+	var row *registryRow
+	var covers *float64 // seconds the recorded look covers from now on
 	var b Batch
 	// The tenant is set only when the organization exists; without it the
-	// insert finds no tenant row and records nothing.
-	b.b.Queue(`
-		SELECT set_config('app.tenant_id', id::text, true), id, slug, name, member_count, created_at
+	// look finds no tenant row and records nothing.
+	b.b.Queue(`SELECT set_config('app.tenant_id', id::text, true), `+registryRowColumns+`
 		FROM tenants WHERE slug = $1 AND deleted_at IS NULL`, slug,
 	).Query(func(rows pgx.Rows) error {
 		if !rows.Next() {
 			return rows.Err()
 		}
-		t = new(Tenant)
-		return rows.Scan(append([]any{nil}, t.fields()...)...)
+		row = new(registryRow)
+		return rows.Scan(append([]any{nil}, row.fields()...)...)
 	})
-	a := actorOf(ctx)
 	b.b.Queue(`
-		INSERT INTO audit_events (tenant_id, actor_kind, actor_id, actor_email, action,
-		                          target_type, target_id, target_label, ip, user_agent, details)
-		SELECT t.id, $1, $2, $3, 'operator.viewed_audit', 'organization', t.id::text, t.name, $4, $5, '{}'
-		FROM tenants t WHERE t.id = nullif(current_setting('app.tenant_id', true), '')::uuid
-		AND NOT EXISTS (
-			SELECT 1 FROM audit_events e
-			WHERE e.tenant_id = t.id AND e.action = 'operator.viewed_audit' AND e.actor_id = $2
-			  AND e.occurred_at > now() - $6::interval)`,
-		a.kind, a.id, a.email, a.ip, a.userAgent, lookWindow)
+		WITH t AS (
+			SELECT id, name FROM tenants WHERE id = nullif(current_setting('app.tenant_id', true), '')::uuid),
+		prior AS (
+			SELECT max(e.occurred_at) AS at FROM audit_events e JOIN t ON e.tenant_id = t.id
+			WHERE e.action = 'operator.viewed_audit' AND e.actor_id = $2 AND e.occurred_at > now() - $6::interval),
+		recorded AS (
+			INSERT INTO audit_events (tenant_id, actor_kind, actor_id, actor_email, action,
+			                          target_type, target_id, target_label, ip, user_agent, details)
+			SELECT t.id, $1, $2, $3, 'operator.viewed_audit', 'organization', t.id::text, t.name, $4, $5, '{}'
+			FROM t, prior WHERE prior.at IS NULL
+			RETURNING occurred_at)
+		SELECT extract(epoch FROM coalesce((SELECT occurred_at FROM recorded), (SELECT at FROM prior)) + $6::interval - now())::float8`,
+		a.kind, a.id, a.email, a.ip, a.userAgent, lookWindow,
+	).QueryRow(func(row pgx.Row) error { return row.Scan(&covers) })
 	b.FindAuditEvents(AuditFilter{Limit: limit}, &events)
 	err := db.pool.SendBatch(ctx, &b.b).Close()
 	if err != nil {
 		return nil, nil, translate(err, "operator look")
 	}
-	if t == nil {
+	if row == nil {
 		return nil, nil, translate(errNoRows, "operator look")
 	}
-	return t, events, nil
+	keepOrgTenant(db.entries, gen, *row)
+	if a.id != nil && covers != nil {
+		db.looks.note(*a.id, row.ID, start.Add(time.Duration(*covers*float64(time.Second))))
+	}
+	return &row.Tenant, events, nil
 }
 
 // AuditFilter narrows the audit log. Zero fields match everything.

@@ -25,6 +25,7 @@ type DB struct {
 	pool    *pgxpool.Pool
 	entries *entryCache // nil without Options.EntryCache
 	probes  sync.Map    // nonce → chan struct{}, closed when the watcher hears it
+	looks   looks       // operators' recorded looks, see OperatorLook
 }
 
 // Options tune the pool. Zero values take pgxpool's defaults.

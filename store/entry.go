@@ -138,28 +138,28 @@ func (db *DB) enterAnonymous(ctx context.Context, slug string, load func(*Batch)
 				return nil, err
 			}
 		}
-		return &Entry{Tenant: t}, nil
+		return &Entry{Tenant: t.entry()}, nil
 	}
 	gen := db.entries.generation()
-	e := Entry{Tenant: atrium.Tenant{Slug: slug}}
+	var t registryRow
 	if load == nil {
-		err := db.pool.QueryRow(ctx, `SELECT id, name, require_mfa FROM tenants WHERE slug = $1 AND deleted_at IS NULL`, slug).
-			Scan(&e.Tenant.ID, &e.Tenant.Name, &e.Tenant.RequireMFA)
+		err := db.pool.QueryRow(ctx, `SELECT `+registryRowColumns+` FROM tenants WHERE slug = $1 AND deleted_at IS NULL`, slug).
+			Scan(t.fields()...)
 		if err != nil {
 			return nil, translate(err, "enter tenant")
 		}
-		keepOrgTenant(db.entries, gen, e.Tenant)
-		return &e, nil
+		keepOrgTenant(db.entries, gen, t)
+		return &Entry{Tenant: t.entry()}, nil
 	}
 	var found bool
 	var b Batch
-	b.b.Queue(`SELECT set_config('app.tenant_id', id::text, true), id, name, require_mfa
+	b.b.Queue(`SELECT set_config('app.tenant_id', id::text, true), `+registryRowColumns+`
 		FROM tenants WHERE slug = $1 AND deleted_at IS NULL`, slug).Query(func(rows pgx.Rows) error {
 		if !rows.Next() {
 			return rows.Err()
 		}
 		found = true
-		return rows.Scan(nil, &e.Tenant.ID, &e.Tenant.Name, &e.Tenant.RequireMFA)
+		return rows.Scan(append([]any{nil}, t.fields()...)...)
 	})
 	load(&b)
 	err := db.pool.SendBatch(ctx, &b.b).Close()
@@ -169,8 +169,8 @@ func (db *DB) enterAnonymous(ctx context.Context, slug string, load func(*Batch)
 	if err != nil {
 		return nil, translate(err, "enter tenant")
 	}
-	keepOrgTenant(db.entries, gen, e.Tenant)
-	return &e, nil
+	keepOrgTenant(db.entries, gen, t)
+	return &Entry{Tenant: t.entry()}, nil
 }
 
 // scanEntry reads enter_tenant's row.

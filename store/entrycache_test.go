@@ -600,6 +600,7 @@ func TestOrganizationReads(t *testing.T) {
 
 	// A visitor's page: the organization by slug, its join link by token.
 	enable(t, one, f.ctxA, "alpha.test") // token "tok-alpha.test"
+	storetest.Sync(t, one)               // the link's notice must not come in after the reads below are kept
 	visit := func(t *testing.T, db *store.DB, slug, token string) (*store.Entry, *store.JoinLink, error) {
 		t.Helper()
 		var l *store.JoinLink

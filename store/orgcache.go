@@ -23,9 +23,10 @@ import (
 // only while the cache is live and for at most maxAge; a read made in a
 // transaction is never kept (Batch.cache).
 type orgKept struct {
-	// tenant is the organization's row as a visitor's page finds it by
-	// slug (entryCache.bySlug); its changes announce it themselves.
-	tenant   kept[atrium.Tenant]
+	// tenant is the organization's row as a visitor's page or the
+	// console's page of it finds it by slug (entryCache.bySlug); its
+	// changes announce it themselves.
+	tenant   kept[registryRow]
 	joinLink kept[*JoinLink] // nil: the organization has none
 	roles    kept[[]Role]    // with their member counts
 	// members are members read by id (a member's page), each with their
@@ -40,6 +41,17 @@ type orgKept struct {
 	// notice, entryCache.listOf) or with a session that becomes the user's
 	// ("l:", migration 00022).
 	sessions map[uuid.UUID]keptSessions
+}
+
+// registryRow is an organization's row in the registry as kept by slug.
+type registryRow struct {
+	Tenant
+	RequireMFA bool
+}
+
+// entry is the row as the tenant of an entry.
+func (r registryRow) entry() atrium.Tenant {
+	return atrium.Tenant{ID: r.ID, Slug: r.Slug, Name: r.Name, RequireMFA: r.RequireMFA}
 }
 
 // sessionList names a member's list of their sessions in an organization.
@@ -181,17 +193,17 @@ func (o *orgKept) forgetKeyed() int {
 
 // orgTenant returns the organization kept under slug, if one is kept and
 // fresh.
-func orgTenant(c *entryCache, slug string) (atrium.Tenant, bool) {
+func orgTenant(c *entryCache, slug string) (registryRow, bool) {
 	if c == nil {
-		return atrium.Tenant{}, false
+		return registryRow{}, false
 	}
 	c.mu.RLock()
 	id, ok := c.bySlug[slug]
 	c.mu.RUnlock()
 	if !ok {
-		return atrium.Tenant{}, false
+		return registryRow{}, false
 	}
-	var t atrium.Tenant
+	var t registryRow
 	found := c.readOrg(id, func(o *orgKept, fresh func(time.Time) bool) bool {
 		t = o.tenant.v
 		return fresh(o.tenant.stored) && t.Slug == slug
@@ -201,7 +213,7 @@ func orgTenant(c *entryCache, slug string) (atrium.Tenant, bool) {
 
 // keepOrgTenant keeps t, read by its slug after gen, as keepOrgRead keeps a
 // read.
-func keepOrgTenant(c *entryCache, gen uint64, t atrium.Tenant) {
+func keepOrgTenant(c *entryCache, gen uint64, t registryRow) {
 	now := time.Now()
 	if !c.lockFor(gen, now) {
 		return
@@ -211,7 +223,7 @@ func keepOrgTenant(c *entryCache, gen uint64, t atrium.Tenant) {
 	if old := o.tenant.v.Slug; old != "" && old != t.Slug {
 		delete(c.bySlug, old)
 	}
-	o.tenant = kept[atrium.Tenant]{v: t, stored: now}
+	o.tenant = kept[registryRow]{v: t, stored: now}
 	c.bySlug[t.Slug] = t.ID
 }
 
@@ -447,3 +459,9 @@ func (c *entryCache) keepOutboxPage(p outboxPage, gen uint64, k keptOutbox) {
 	}
 	c.outbox[p] = k
 }
+
+// registryRowColumns are what a registryRow is read from, in the order of
+// its fields.
+const registryRowColumns = `id, slug, name, member_count, created_at, require_mfa`
+
+func (r *registryRow) fields() []any { return append(r.Tenant.fields(), &r.RequireMFA) }
