@@ -810,6 +810,7 @@ func TestInviteKept(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	storetest.Sync(t, one) // the invitation's notice must not come in after the reads below are kept
 	visit := func(t *testing.T, db *store.DB, token string) (*store.Invite, bool) {
 		t.Helper()
 		var i *store.Invite
@@ -840,6 +841,57 @@ func TestInviteKept(t *testing.T) {
 	storetest.Sync(t, one)
 	if i, _ := visit(t, one, "inv-1"); i == nil || i.RevokedAt == nil || i.Role != "admin" {
 		t.Fatalf("after it was revoked elsewhere: %+v", i)
+	}
+}
+
+// TestOpenInvitesKept covers the members page's list of open invitations
+// kept per organization: from memory until an invitation is added or
+// changes (migrations 00022 and 00023), through the server itself or
+// another.
+func TestOpenInvitesKept(t *testing.T) {
+	t.Parallel()
+	f, one, two, owner := keptFixture(t)
+	ctx := context.Background()
+	invite := func(t *testing.T, db *store.DB, email string) {
+		t.Helper()
+		if err := db.InTenant(f.ctxA, func(tx *store.Tx) error {
+			_, err := tx.CreateInvite(ctx, email, "member", "tok-"+email, f.userA.ID, time.Now().Add(time.Hour))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := func(t *testing.T, db *store.DB) string {
+		t.Helper()
+		var list []store.Invite
+		if err := db.ReadTenant(f.ctxA, func(b *store.Batch) { b.FindOpenInvites(&list) }); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, i := range list {
+			out = append(out, i.Email+":"+i.Role)
+		}
+		return strings.Join(out, ",")
+	}
+	invite(t, one, "a@x.test")
+	storetest.Sync(t, one)
+	if got := open(t, one); got != "a@x.test:member" {
+		t.Fatalf("open invitations: %q", got)
+	}
+	behindTriggers(t, owner, "invites", "invites_entry_change", f.a.ID, `UPDATE invites SET role = 'admin'`)
+	if got := open(t, one); got != "a@x.test:member" {
+		t.Fatalf("second read %q: not from memory", got)
+	}
+	// A new invitation through this server: dropped at commit.
+	invite(t, one, "b@x.test")
+	if got := open(t, one); got != "b@x.test:member,a@x.test:admin" {
+		t.Fatalf("after an invitation here: %q", got)
+	}
+	// Through the other server: dropped with the notice of the insert.
+	invite(t, two, "c@x.test")
+	storetest.Sync(t, one)
+	if got := open(t, one); got != "c@x.test:member,b@x.test:member,a@x.test:admin" {
+		t.Fatalf("after an invitation elsewhere: %q", got)
 	}
 }
 

@@ -18,8 +18,9 @@ import (
 // 00015 and 00021), its roles (migrations 00012 and 00022), its
 // memberships (an update or delete by their own trigger, an insert or
 // delete through the tenant row's member count, migration 00015; a user's
-// new name or email reaches their memberships' copies, migration 00017) and
-// its join link (migration 00022). Like the entries, a kept read answers
+// new name or email reaches their memberships' copies, migration 00017),
+// its join link (migration 00022) and its invitations (updates and deletes
+// by 00022, new ones by 00023). Like the entries, a kept read answers
 // only while the cache is live and for at most maxAge; a read made in a
 // transaction is never kept (Batch.cache).
 type orgKept struct {
@@ -29,6 +30,9 @@ type orgKept struct {
 	tenant   kept[registryRow]
 	joinLink kept[*JoinLink] // nil: the organization has none
 	roles    kept[[]Role]    // with their member counts
+	// openInvites are its invitations neither accepted nor revoked, as the
+	// members page lists them.
+	openInvites kept[[]Invite]
 	// members are members read by id (a member's page), each with their
 	// custom role, and invites invitations read by their link's token hash
 	// (the invitation page), each with whether an account has its address;
@@ -374,8 +378,9 @@ func (c *entryCache) forgetUserOrgsLocked(user uuid.UUID) {
 	delete(c.userOrgs, user)
 }
 
-func pickJoinLink(o *orgKept) *kept[*JoinLink] { return &o.joinLink }
-func pickRoles(o *orgKept) *kept[[]Role]       { return &o.roles }
+func pickJoinLink(o *orgKept) *kept[*JoinLink]   { return &o.joinLink }
+func pickRoles(o *orgKept) *kept[[]Role]         { return &o.roles }
+func pickOpenInvites(o *orgKept) *kept[[]Invite] { return &o.openInvites }
 
 func members(o *orgKept) map[uuid.UUID]kept[*Member]    { return o.members }
 func membersAt(o *orgKept) *map[uuid.UUID]kept[*Member] { return &o.members }
@@ -386,6 +391,23 @@ func cloneInvite(k keptInvite) keptInvite {
 	i := *k.invite
 	k.invite = &i
 	return k
+}
+
+func cloneInvites(list []Invite) []Invite {
+	list = slices.Clone(list)
+	for i := range list {
+		list[i].AcceptedAt = clonePtr(list[i].AcceptedAt)
+		list[i].RevokedAt = clonePtr(list[i].RevokedAt)
+	}
+	return list
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
 }
 
 func cloneJoinLink(l *JoinLink) *JoinLink {
@@ -399,10 +421,7 @@ func cloneJoinLink(l *JoinLink) *JoinLink {
 
 func cloneMember(m *Member) *Member {
 	c := *m
-	if m.CustomRoleID != nil {
-		id := *m.CustomRoleID
-		c.CustomRoleID = &id
-	}
+	c.CustomRoleID = clonePtr(m.CustomRoleID)
 	c.Permissions = slices.Clone(m.Permissions)
 	return &c
 }
