@@ -48,6 +48,7 @@ func (tx *Tx) RecordAudit(ctx context.Context, action, targetType, targetID, tar
 		                          target_type, target_id, target_label, ip, user_agent, details)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		tx.TenantID, a.kind, a.id, a.email, action, targetType, targetID, targetLabel, a.ip, a.userAgent, string(d)) // text, not bytea: behind PgBouncer (exec mode) bytes reach jsonb as \x…
+	tx.ch.audits = append(tx.ch.audits, tx.TenantID)
 	return translate(err, "record audit event")
 }
 
@@ -109,6 +110,7 @@ func (db *DB) OperatorLook(ctx context.Context, slug string, limit int) (*Tenant
 	gen := db.entries.generation()
 	var row *registryRow
 	var covers *float64 // seconds the recorded look covers from now on
+	var recorded bool   // this look was recorded
 	var b Batch
 	// The tenant is set only when the organization exists; without it the
 	// look finds no tenant row and records nothing.
@@ -133,9 +135,10 @@ func (db *DB) OperatorLook(ctx context.Context, slug string, limit int) (*Tenant
 			SELECT t.id, $1, $2, $3, 'operator.viewed_audit', 'organization', t.id::text, t.name, $4, $5, '{}'
 			FROM t, prior WHERE prior.at IS NULL
 			RETURNING occurred_at)
-		SELECT extract(epoch FROM coalesce((SELECT occurred_at FROM recorded), (SELECT at FROM prior)) + $6::interval - now())::float8`,
+		SELECT extract(epoch FROM coalesce((SELECT occurred_at FROM recorded), (SELECT at FROM prior)) + $6::interval - now())::float8,
+		       EXISTS (SELECT 1 FROM recorded)`,
 		a.kind, a.id, a.email, a.ip, a.userAgent, lookWindow,
-	).QueryRow(func(row pgx.Row) error { return row.Scan(&covers) })
+	).QueryRow(func(row pgx.Row) error { return row.Scan(&covers, &recorded) })
 	b.FindAuditEvents(AuditFilter{Limit: limit}, &events)
 	err := db.pool.SendBatch(ctx, &b.b).Close()
 	if err != nil {
@@ -145,6 +148,9 @@ func (db *DB) OperatorLook(ctx context.Context, slug string, limit int) (*Tenant
 		return nil, nil, translate(errNoRows, "operator look")
 	}
 	keepOrgTenant(db.entries, gen, *row)
+	if recorded {
+		db.forget(&change{audits: []uuid.UUID{row.ID}})
+	}
 	if a.id != nil && covers != nil {
 		db.looks.note(*a.id, row.ID, start.Add(time.Duration(*covers*float64(time.Second))))
 	}
@@ -201,18 +207,34 @@ func (e *AuditEvent) fields() []any {
 
 // FindAuditEvents queues one page of the log, newest first, into dst. The
 // page holds up to f.Limit events; one more is fetched to tell whether an
-// older page exists.
+// older page exists. Read through ReadTenant, the first page of the whole
+// log (no filter) is kept for the organization until a new event is
+// recorded (entryCache.audit).
 func (b *Batch) FindAuditEvents(f AuditFilter, dst *[]AuditEvent) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
+	first := f == AuditFilter{Limit: f.Limit} && b.tenant != uuid.Nil
+	if first {
+		if list, ok := b.cache.auditPage(b.tenant, f.Limit); ok {
+			*dst = list
+			return
+		}
+	}
+	cache, tenant, gen, listGen := b.cache, b.tenant, b.gen, b.listGen
 	where, args := f.where()
 	args = append(args, f.Limit+1)
 	b.b.Queue(fmt.Sprintf(`SELECT %s FROM audit_events %s ORDER BY id DESC LIMIT $%d`, auditColumns, where, len(args)), args...).
 		Query(func(rows pgx.Rows) error {
 			list, err := collectPage(rows, f.Limit+1, (*AuditEvent).fields)
+			if err != nil {
+				return err
+			}
+			if first {
+				cache.keepAuditPage(tenant, gen, listGen, f.Limit, list)
+			}
 			*dst = list
-			return err
+			return nil
 		})
 }
 

@@ -144,8 +144,8 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 	// from queueing behind a long transaction while every later query on
 	// memberships queues behind the seed. The triggers that announce
 	// changes to the servers' caches (a member joining, a role, join link,
-	// invitation or signed-in session added) are lifted too, for one notice
-	// of everything at the end. The
+	// invitation, audit event or signed-in session added) are lifted too,
+	// for one notice of everything at the end. The
 	// trigger that copies each member's name and email from their user
 	// stays on: the copies are the database's to keep, and it costs the seed
 	// a few seconds per million.
@@ -157,6 +157,7 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 		`ALTER TABLE roles DISABLE TRIGGER roles_entry_change`,
 		`ALTER TABLE tenant_join_links DISABLE TRIGGER tenant_join_links_entry_change`,
 		`ALTER TABLE invites DISABLE TRIGGER invites_entry_change`,
+		`ALTER TABLE audit_events DISABLE TRIGGER audit_events_recorded`,
 		`ALTER TABLE sessions DISABLE TRIGGER sessions_listed_insert`,
 		`ALTER TABLE audit_events NO FORCE ROW LEVEL SECURITY`,
 		`ALTER TABLE invites NO FORCE ROW LEVEL SECURITY`,
@@ -211,6 +212,7 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 		`ALTER TABLE roles ENABLE TRIGGER roles_entry_change`,
 		`ALTER TABLE tenant_join_links ENABLE TRIGGER tenant_join_links_entry_change`,
 		`ALTER TABLE invites ENABLE TRIGGER invites_entry_change`,
+		`ALTER TABLE audit_events ENABLE TRIGGER audit_events_recorded`,
 		`ALTER TABLE sessions ENABLE TRIGGER sessions_listed_insert`,
 		// One notice for the whole seed instead of one per row: servers
 		// watching drop everything they keep.

@@ -193,7 +193,7 @@ func (db *DB) inTx(ctx context.Context, tenant uuid.UUID, opts pgx.TxOptions, fn
 
 // forget drops what ch names from the entry cache.
 func (db *DB) forget(ch *change) {
-	if db.entries != nil && (ch.all || ch.outbox || len(ch.sessions)+len(ch.tenants)+len(ch.users)+len(ch.operators)+len(ch.lists) > 0) {
+	if db.entries != nil && (ch.all || ch.outbox || len(ch.sessions)+len(ch.tenants)+len(ch.users)+len(ch.operators)+len(ch.lists)+len(ch.audits) > 0) {
 		db.entries.drop(ch)
 	}
 }

@@ -56,16 +56,22 @@ type entryCache struct {
 	listOf map[string]sessionList
 	// outbox keeps pages of the outbox (the console's), by size and offset.
 	outbox map[outboxPage]keptOutbox
+	// audit keeps organizations' first pages of their audit logs (their
+	// log page's and the console's), dropped by a new event ("a:",
+	// migration 00024) or the organization's notice; at most
+	// auditPages() of them.
+	audit map[uuid.UUID]keptAudit
 
 	// gen counts invalidations. Enter reads it before asking the
 	// database and keeps the answer only if no invalidation came in
 	// between: the answer may predate a change whose notice was already
 	// applied.
 	gen atomic.Uint64
-	// listGen counts invalidations that name only members' lists of
-	// sessions (a new session of theirs, "l:"); a kept list checks it
-	// beside gen, and nothing else does, so a login does not refuse the
-	// keeping of the entries read meanwhile.
+	// listGen counts invalidations that name only lists: members' lists of
+	// sessions (a new session of theirs, "l:") and audit logs (a new event,
+	// "a:"); a kept list or page of a log checks it beside gen, and nothing
+	// else does, so a login does not refuse the keeping of the entries
+	// read meanwhile.
 	listGen atomic.Uint64
 	// heard is when the watcher last heard its own probe (UnixNano); zero
 	// while it is not listening.
@@ -104,6 +110,7 @@ func newEntryCache(max int) *entryCache {
 		listedIn:   make(map[uuid.UUID]map[uuid.UUID]struct{}),
 		listOf:     make(map[string]sessionList),
 		outbox:     make(map[outboxPage]keptOutbox),
+		audit:      make(map[uuid.UUID]keptAudit),
 	}
 }
 
@@ -288,6 +295,7 @@ type change struct {
 	users     []uuid.UUID
 	operators []uuid.UUID
 	lists     []sessionList // members' lists of their sessions
+	audits    []uuid.UUID   // organizations whose audit log has new events
 	outbox    bool          // the outbox
 }
 
@@ -296,12 +304,10 @@ func (c *entryCache) drop(ch *change) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !ch.all && !ch.outbox && len(ch.sessions)+len(ch.tenants)+len(ch.users)+len(ch.operators) == 0 {
-		// Only members' lists of sessions: nothing else kept can have
-		// changed, so only reads of such lists must not be kept.
+		// Only members' lists of sessions or audit logs: nothing else kept
+		// can have changed, so only reads of such lists must not be kept.
 		c.listGen.Add(1)
-		for _, l := range ch.lists {
-			c.forgetSessionListLocked(l)
-		}
+		c.forgetListsLocked(ch)
 		return
 	}
 	c.gen.Add(1)
@@ -316,6 +322,7 @@ func (c *entryCache) drop(ch *change) {
 		clear(c.listedIn)
 		clear(c.listOf)
 		clear(c.outbox)
+		clear(c.audit)
 		c.orgKeyed = 0
 		return
 	}
@@ -328,14 +335,13 @@ func (c *entryCache) drop(ch *change) {
 			c.forgetSessionListLocked(l)
 		}
 	}
-	for _, l := range ch.lists {
-		c.forgetSessionListLocked(l)
-	}
+	c.forgetListsLocked(ch)
 	for _, id := range ch.tenants {
 		for k := range c.byTenant[id] {
 			c.dropLocked(k)
 		}
 		c.forgetOrgLocked(id)
+		delete(c.audit, id) // its purge takes the log
 		for u := range c.listedIn[id] {
 			c.forgetUserOrgsLocked(u)
 		}
@@ -350,6 +356,16 @@ func (c *entryCache) drop(ch *change) {
 		for k := range c.byOperator[id] {
 			c.dropLocked(k)
 		}
+	}
+}
+
+// forgetListsLocked drops the lists ch names. c.mu is held.
+func (c *entryCache) forgetListsLocked(ch *change) {
+	for _, l := range ch.lists {
+		c.forgetSessionListLocked(l)
+	}
+	for _, id := range ch.audits {
+		delete(c.audit, id)
 	}
 }
 
@@ -374,6 +390,10 @@ func parseChange(payload string) *change {
 		user, err2 := uuid.Parse(u)
 		if err1 == nil && err2 == nil {
 			return &change{lists: []sessionList{{tenant: tenant, user: user}}}
+		}
+	case "a":
+		if id, err := uuid.Parse(arg); err == nil {
+			return &change{audits: []uuid.UUID{id}}
 		}
 	case "t", "u", "o":
 		if id, err := uuid.Parse(arg); err == nil {

@@ -124,6 +124,8 @@ func TestEntryCacheDrops(t *testing.T) {
 		{"t:not-a-uuid", ""}, // not understood: everything goes
 		{"o:not-a-uuid", ""},
 		{"x:whatever", ""},
+		{"a:" + t1.String(), "abcdef"}, // an audit log's new event: no entry goes
+		{"a:not-a-uuid", ""},
 	} {
 		c := fill()
 		c.drop(parseChange(tc.payload))
@@ -209,5 +211,35 @@ func TestOrgKept(t *testing.T) {
 	c.orgs[tenants[0]].members[m.ID] = k
 	if _, ok := member(c, tenants[0], m.ID); ok {
 		t.Fatal("answered with a member older than maxAge")
+	}
+}
+
+// TestAuditPages covers the bounds of the kept pages of audit logs: at
+// most auditPages, only of the size asked for, nothing kept after a list's
+// invalidation during the read, and a page of one organization dropped
+// by its log's notice alone.
+func TestAuditPages(t *testing.T) {
+	t1, t2 := uuid.New(), uuid.New()
+	page := []AuditEvent{{ID: 1, Action: "test.one"}}
+	c := liveCache(100) // one page
+	c.keepAuditPage(t1, c.generation(), c.listGeneration(), 50, page)
+	if _, ok := c.auditPage(t1, 50); !ok {
+		t.Fatal("the page is not kept")
+	}
+	if _, ok := c.auditPage(t1, 10); ok {
+		t.Fatal("a page of 50 answered for one of 10")
+	}
+	c.keepAuditPage(t2, c.generation(), c.listGeneration(), 50, page)
+	if _, ok1 := c.auditPage(t1, 50); ok1 || len(c.audit) != 1 {
+		t.Fatalf("%d pages kept, want 1", len(c.audit))
+	}
+	gen, listGen := c.generation(), c.listGeneration()
+	c.drop(parseChange("a:" + t2.String()))
+	if _, ok := c.auditPage(t2, 50); ok {
+		t.Fatal("the log's notice left its page")
+	}
+	c.keepAuditPage(t1, gen, listGen, 50, page)
+	if _, ok := c.auditPage(t1, 50); ok {
+		t.Fatal("a page read before a log's notice was kept")
 	}
 }

@@ -895,6 +895,69 @@ func TestOpenInvitesKept(t *testing.T) {
 	}
 }
 
+// TestAuditPageKept covers the first page of an organization's audit log
+// kept in memory: from memory until an event is recorded (migration
+// 00024), through the server itself or another; a filtered page or one of
+// another size is always read.
+func TestAuditPageKept(t *testing.T) {
+	t.Parallel()
+	f, one, two, owner := keptFixture(t)
+	ctx := context.Background()
+	record := func(t *testing.T, db *store.DB, action string) {
+		t.Helper()
+		if err := db.InTenant(f.ctxA, func(tx *store.Tx) error {
+			return tx.RecordAudit(ctx, action, "", "", "", nil)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := func(t *testing.T, db *store.DB, filter store.AuditFilter) string {
+		t.Helper()
+		var list []store.AuditEvent
+		if err := db.ReadTenant(f.ctxA, func(b *store.Batch) { b.FindAuditEvents(filter, &list) }); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range list {
+			out = append(out, e.Action)
+		}
+		return strings.Join(out, ",")
+	}
+	first, filtered := store.AuditFilter{Limit: 50}, store.AuditFilter{Action: "test.quiet", Limit: 50}
+	record(t, one, "test.one")
+	storetest.Sync(t, one) // the event's notice must not come in after the page is kept
+	if got := page(t, one, first); got != "test.one" {
+		t.Fatalf("first page: %q", got)
+	}
+	page(t, one, filtered)
+	// Unannounced, the event is not on the kept page; the filtered and
+	// the smaller page are read.
+	behindTriggers(t, owner, "audit_events", "audit_events_recorded", f.a.ID,
+		`INSERT INTO audit_events (tenant_id, actor_kind, action) VALUES (current_setting('app.tenant_id')::uuid, 'system', 'test.quiet')`)
+	if got := page(t, one, first); got != "test.one" {
+		t.Fatalf("second read %q: not from memory", got)
+	}
+	if got := page(t, one, filtered); got != "test.quiet" {
+		t.Fatalf("a filtered page: %q, want it read", got)
+	}
+	if got := page(t, one, store.AuditFilter{Limit: 10}); got != "test.quiet,test.one" {
+		t.Fatalf("a page of another size: %q, want it read", got)
+	}
+	// Recorded through this server: dropped at commit.
+	record(t, one, "test.here")
+	if got := page(t, one, first); got != "test.here,test.quiet,test.one" {
+		t.Fatalf("after an event here: %q", got)
+	}
+	storetest.Sync(t, one) // its notice too, before the page is kept again
+	page(t, one, first)
+	// Through the other server: dropped with the notice.
+	record(t, two, "test.there")
+	storetest.Sync(t, one)
+	if got := page(t, one, first); got != "test.there,test.here,test.quiet,test.one" {
+		t.Fatalf("after an event elsewhere: %q", got)
+	}
+}
+
 // keptFixture is the fixture of the tests of kept reads: two servers that
 // hear the channel (so their caches answer) and the owner's connection.
 func keptFixture(t *testing.T) (f *fixture, one, two *store.DB, owner *pgx.Conn) {

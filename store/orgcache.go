@@ -331,23 +331,40 @@ type keptOrgs struct {
 	stored  time.Time
 }
 
-// userOrgList returns a copy of the list of organizations kept for user,
-// if one is kept and fresh.
-func (c *entryCache) userOrgList(user uuid.UUID) ([]Organization, bool) {
+// storedRead is a read kept in one of the cache's own maps (not an
+// organization's, see readOrg): it says when it was stored.
+type storedRead interface{ storedAt() time.Time }
+
+func (k keptOrgs) storedAt() time.Time   { return k.stored }
+func (k keptOutbox) storedAt() time.Time { return k.stored }
+func (k keptAudit) storedAt() time.Time  { return k.stored }
+
+// keptRead returns the read kept under key in the map pick selects, if
+// the cache answers and the read is fresh. The caller copies what it
+// hands out.
+func keptRead[K comparable, V storedRead](c *entryCache, pick func(*entryCache) map[K]V, key K) (V, bool) {
+	var zero V
 	if c == nil {
-		return nil, false
+		return zero, false
 	}
 	now := time.Now()
 	if !c.live(now) {
-		return nil, false
+		return zero, false
 	}
 	c.mu.RLock()
-	k, ok := c.userOrgs[user]
+	k, ok := pick(c)[key]
 	c.mu.RUnlock()
-	if !ok || now.Sub(k.stored) > c.maxAge {
-		return nil, false
+	if !ok || now.Sub(k.storedAt()) > c.maxAge {
+		return zero, false
 	}
-	return slices.Clone(k.list), true
+	return k, true
+}
+
+// userOrgList returns a copy of the list of organizations kept for user,
+// if one is kept and fresh.
+func (c *entryCache) userOrgList(user uuid.UUID) ([]Organization, bool) {
+	k, ok := keptRead(c, func(c *entryCache) map[uuid.UUID]keptOrgs { return c.userOrgs }, user)
+	return slices.Clone(k.list), ok
 }
 
 // keepUserOrgList keeps user's list of organizations (tenants are their
@@ -449,21 +466,9 @@ type keptOutbox struct {
 
 // outboxPage returns a copy of the kept page p, if it is kept and fresh.
 func (c *entryCache) outboxPage(p outboxPage) (keptOutbox, bool) {
-	if c == nil {
-		return keptOutbox{}, false
-	}
-	now := time.Now()
-	if !c.live(now) {
-		return keptOutbox{}, false
-	}
-	c.mu.RLock()
-	k, ok := c.outbox[p]
-	c.mu.RUnlock()
-	if !ok || now.Sub(k.stored) > c.maxAge {
-		return keptOutbox{}, false
-	}
+	k, ok := keptRead(c, func(c *entryCache) map[outboxPage]keptOutbox { return c.outbox }, p)
 	k.list = slices.Clone(k.list)
-	return k, true
+	return k, ok
 }
 
 // keepOutboxPage keeps page p, read after gen, as keepOrgRead keeps a read.
@@ -484,3 +489,54 @@ func (c *entryCache) keepOutboxPage(p outboxPage, gen uint64, k keptOutbox) {
 const registryRowColumns = `id, slug, name, member_count, created_at, require_mfa`
 
 func (r *registryRow) fields() []any { return append(r.Tenant.fields(), &r.RequireMFA) }
+
+// keptAudit is an organization's first page of its audit log, newest
+// first: limit events, and one more if there are older ones. Events are
+// never changed once written, so the page changes only with a new event
+// ("a:", migration 00024) or the organization's purge.
+type keptAudit struct {
+	limit  int
+	list   []AuditEvent
+	stored time.Time
+}
+
+// auditPages is how many organizations' pages of their logs the cache
+// keeps: a page of 50 events is some 20 KB, against an entry's 1.
+func (c *entryCache) auditPages() int { return max(c.max/100, 1) }
+
+// auditPage returns a copy of tenant's kept first page of its log of limit
+// events, if it is kept and fresh.
+func (c *entryCache) auditPage(tenant uuid.UUID, limit int) ([]AuditEvent, bool) {
+	k, ok := keptRead(c, func(c *entryCache) map[uuid.UUID]keptAudit { return c.audit }, tenant)
+	if !ok || k.limit != limit {
+		return nil, false
+	}
+	return cloneAuditEvents(k.list), true
+}
+
+// keepAuditPage keeps list as tenant's first page of its log of limit
+// events, read after gen and listGen, as keepSessions keeps a list.
+func (c *entryCache) keepAuditPage(tenant uuid.UUID, gen, listGen uint64, limit int, list []AuditEvent) {
+	k := keptAudit{limit: limit, list: cloneAuditEvents(list), stored: time.Now()}
+	if !c.lockFor(gen, k.stored) {
+		return
+	}
+	defer c.mu.Unlock()
+	if c.listGen.Load() != listGen {
+		return
+	}
+	if _, ok := c.audit[tenant]; !ok {
+		evictOne(c.audit, c.auditPages(), func(old uuid.UUID) { delete(c.audit, old) })
+	}
+	c.audit[tenant] = k
+}
+
+// cloneAuditEvents copies list; the events' details are shared, read-only
+// maps (AuditEvent.Details) and stay shared.
+func cloneAuditEvents(list []AuditEvent) []AuditEvent {
+	list = slices.Clone(list)
+	for i := range list {
+		list[i].ActorID = clonePtr(list[i].ActorID)
+	}
+	return list
+}
