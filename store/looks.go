@@ -22,7 +22,8 @@ type looks struct {
 type look struct{ operator, tenant uuid.UUID }
 
 // maxLooks bounds what is remembered: past it, the looks that no longer
-// cover anything go, and if none has, everything does.
+// cover anything go, and if none is that old, all of them go (the next
+// look at each asks the database again).
 const maxLooks = 10_000
 
 // covered tells whether a look by operator at tenant is known to be
