@@ -145,27 +145,12 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 	// memberships queues behind the seed. The triggers that announce
 	// changes to the servers' caches (a member joining, a role, join link,
 	// invitation, audit event or signed-in session added) are lifted too,
-	// for one notice of everything at the end. The
+	// for one notice of everything at the end (seedTriggers). The
 	// trigger that copies each member's name and email from their user
 	// stays on: the copies are the database's to keep, and it costs the seed
 	// a few seconds per million.
-	for _, stmt := range []string{
-		`SET LOCAL lock_timeout = '30s'`,
-		`ALTER TABLE memberships NO FORCE ROW LEVEL SECURITY`,
-		`ALTER TABLE memberships DISABLE TRIGGER memberships_count`,
-		`ALTER TABLE memberships DISABLE TRIGGER memberships_user_joined`,
-		`ALTER TABLE roles DISABLE TRIGGER roles_entry_change`,
-		`ALTER TABLE tenant_join_links DISABLE TRIGGER tenant_join_links_entry_change`,
-		`ALTER TABLE invites DISABLE TRIGGER invites_entry_change`,
-		`ALTER TABLE audit_events DISABLE TRIGGER audit_events_recorded`,
-		`ALTER TABLE sessions DISABLE TRIGGER sessions_listed_insert`,
-		`ALTER TABLE audit_events NO FORCE ROW LEVEL SECURITY`,
-		`ALTER TABLE invites NO FORCE ROW LEVEL SECURITY`,
-		`ALTER TABLE roles NO FORCE ROW LEVEL SECURITY`,
-		`ALTER TABLE tenant_join_links NO FORCE ROW LEVEL SECURITY`,
-		`ALTER TABLE sessions NO FORCE ROW LEVEL SECURITY`,
-		`SET LOCAL lock_timeout = 0`,
-	} {
+	lift := append([]string{`SET LOCAL lock_timeout = '30s'`}, seedLifted("DISABLE TRIGGER", "NO FORCE")...)
+	for _, stmt := range append(lift, `SET LOCAL lock_timeout = 0`) {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return res, ownerHint(fmt.Errorf("store: bulk seed: %s: %w", stmt, err))
 		}
@@ -206,24 +191,10 @@ func BulkSeed(ctx context.Context, ownerURL string, o SeedOptions) (SeedResult, 
 		first = last + 1
 	}
 
-	for _, stmt := range []string{
-		`ALTER TABLE memberships ENABLE TRIGGER memberships_count`,
-		`ALTER TABLE memberships ENABLE TRIGGER memberships_user_joined`,
-		`ALTER TABLE roles ENABLE TRIGGER roles_entry_change`,
-		`ALTER TABLE tenant_join_links ENABLE TRIGGER tenant_join_links_entry_change`,
-		`ALTER TABLE invites ENABLE TRIGGER invites_entry_change`,
-		`ALTER TABLE audit_events ENABLE TRIGGER audit_events_recorded`,
-		`ALTER TABLE sessions ENABLE TRIGGER sessions_listed_insert`,
-		// One notice for the whole seed instead of one per row: servers
-		// watching drop everything they keep.
-		`SELECT pg_notify('atrium_entry', '*')`,
-		`ALTER TABLE memberships FORCE ROW LEVEL SECURITY`,
-		`ALTER TABLE audit_events FORCE ROW LEVEL SECURITY`,
-		`ALTER TABLE invites FORCE ROW LEVEL SECURITY`,
-		`ALTER TABLE roles FORCE ROW LEVEL SECURITY`,
-		`ALTER TABLE tenant_join_links FORCE ROW LEVEL SECURITY`,
-		`ALTER TABLE sessions FORCE ROW LEVEL SECURITY`,
-	} {
+	// One notice for the whole seed instead of one per row: servers
+	// watching drop everything they keep.
+	restore := append(seedLifted("ENABLE TRIGGER", "FORCE"), `SELECT pg_notify('atrium_entry', '*')`)
+	for _, stmt := range restore {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return res, fmt.Errorf("store: bulk seed: %s: %w", stmt, err)
 		}
@@ -885,4 +856,34 @@ var lastNames = [...]string{
 	"Goldwasser", "van Rossum", "Bartik", "Milner", "Borg", "Corbato", "Conway", "Diffie",
 	"Shaw", "Pike", "Clarke", "Sutherland", "Goldberg", "Lampson", "Berezin", "Matsumoto",
 	"Garcia", "Hoare",
+}
+
+// seedTriggers are the triggers BulkSeed lifts during its COPY, by table:
+// the per-row member count and the notices to the servers' caches.
+var seedTriggers = [][2]string{
+	{"memberships", "memberships_count"},
+	{"memberships", "memberships_user_joined"},
+	{"roles", "roles_entry_change"},
+	{"tenant_join_links", "tenant_join_links_entry_change"},
+	{"invites", "invites_entry_change"},
+	{"audit_events", "audit_events_recorded"},
+	{"sessions", "sessions_listed_insert"},
+}
+
+// seedForced are the tables BulkSeed copies into whose row-level security
+// it stops forcing on the owner during its COPY.
+var seedForced = []string{"memberships", "audit_events", "invites", "roles", "tenant_join_links", "sessions"}
+
+// seedLifted returns the statements that apply trigger (DISABLE TRIGGER or
+// ENABLE TRIGGER) to seedTriggers and force (NO FORCE or FORCE) to the
+// row-level security of seedForced.
+func seedLifted(trigger, force string) []string {
+	var stmts []string
+	for _, t := range seedTriggers {
+		stmts = append(stmts, fmt.Sprintf(`ALTER TABLE %s %s %s`, t[0], trigger, t[1]))
+	}
+	for _, table := range seedForced {
+		stmts = append(stmts, fmt.Sprintf(`ALTER TABLE %s %s ROW LEVEL SECURITY`, table, force))
+	}
+	return stmts
 }

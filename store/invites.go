@@ -133,20 +133,7 @@ func (tx *Tx) updateOpenInvite(ctx context.Context, what, sql string, args ...an
 // until an invitation or the organization changes (migration 00023): the
 // inviters' names in it may be a minute old, as FindInviteByToken's.
 func (b *Batch) FindOpenInvites(dst *[]Invite) {
-	if list, ok := orgRead(b.cache, b.tenant, pickOpenInvites, cloneInvites); ok {
-		*dst = list
-		return
-	}
-	cache, tenant, gen := b.cache, b.tenant, b.gen
-	b.b.Queue(`SELECT ` + inviteColumns + ` FROM invites i LEFT JOIN users u ON u.id = i.invited_by
-		WHERE i.accepted_at IS NULL AND i.revoked_at IS NULL ORDER BY i.created_at DESC LIMIT 200`).
-		Query(func(rows pgx.Rows) error {
-			list, err := pgx.CollectRows(rows, scanInvite)
-			if err != nil {
-				return err
-			}
-			keepOrgRead(cache, tenant, gen, pickOpenInvites, cloneInvites, list)
-			*dst = list
-			return nil
-		})
+	keptList(b, pickOpenInvites, cloneInvites, scanInvite, func(list []Invite) { *dst = list },
+		`SELECT `+inviteColumns+` FROM invites i LEFT JOIN users u ON u.id = i.invited_by
+		WHERE i.accepted_at IS NULL AND i.revoked_at IS NULL ORDER BY i.created_at DESC LIMIT 200`)
 }

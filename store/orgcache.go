@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/atrium-dev/atrium"
 )
@@ -122,6 +123,26 @@ func keepOrgRead[T any](c *entryCache, tenant uuid.UUID, gen uint64, pick func(*
 	defer c.mu.Unlock()
 	o := c.orgLocked(tenant)
 	*pick(o) = kept[T]{v: clone(v), stored: now} // the caller keeps v
+}
+
+// keptList hands answer the tenant's list that pick selects: kept, or
+// read in the batch by sql (each row through scan) and then kept.
+func keptList[T any](b *Batch, pick func(*orgKept) *kept[[]T], clone func([]T) []T,
+	scan pgx.RowToFunc[T], answer func([]T), sql string) {
+	if list, ok := orgRead(b.cache, b.tenant, pick, clone); ok {
+		answer(list)
+		return
+	}
+	cache, tenant, gen := b.cache, b.tenant, b.gen
+	b.b.Queue(sql).Query(func(rows pgx.Rows) error {
+		list, err := pgx.CollectRows(rows, scan)
+		if err != nil {
+			return err
+		}
+		keepOrgRead(cache, tenant, gen, pick, clone, list)
+		answer(list)
+		return nil
+	})
 }
 
 // keptInvite is an invitation as its link's page reads it.

@@ -60,24 +60,11 @@ func (b *Batch) FindRoleChoices(dst *[]Role) {
 // roles hands answer the tenant's roles as FindRoles reads them: kept, or
 // read in the batch and then kept.
 func (b *Batch) roles(answer func([]Role)) {
-	if rs, ok := orgRead(b.cache, b.tenant, pickRoles, cloneRoles); ok {
-		answer(rs)
-		return
-	}
-	cache, tenant, gen := b.cache, b.tenant, b.gen
-	b.b.Queue(findRolesSQL).Query(func(rows pgx.Rows) error {
-		list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Role, error) {
-			var r Role
-			err := row.Scan(&r.ID, &r.Name, &r.Permissions, &r.CreatedAt, &r.Members)
-			return r, err
-		})
-		if err != nil {
-			return err
-		}
-		keepOrgRead(cache, tenant, gen, pickRoles, cloneRoles, list)
-		answer(list)
-		return nil
-	})
+	keptList(b, pickRoles, cloneRoles, func(row pgx.CollectableRow) (Role, error) {
+		var r Role
+		err := row.Scan(&r.ID, &r.Name, &r.Permissions, &r.CreatedAt, &r.Members)
+		return r, err
+	}, answer, findRolesSQL)
 }
 
 // FindRoleByID returns a custom role of the current tenant; another
